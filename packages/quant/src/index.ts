@@ -1,0 +1,11 @@
+/**
+ * @legato/quant: ggml weight formats (layouts, dequantization, dot products, quantizers), the
+ * shared WASM arena, the compute-backend seam and the plain-TypeScript reference matmul.
+ */
+export * from './types.js';
+export * from './arena.js';
+export * from './backend.js';
+export * from './formats/index.js';
+export * from './reference/matmul.js';
+export * from './reference/dequantize.js';
+export * from './reference/backend.js';
