@@ -13,7 +13,8 @@ export interface GGUFWriteTensor {
   type: GGMLType;
   /** ne0 first. */
   shape: readonly number[];
-  data: Uint8Array;
+  /** The bytes, or a producer called when the tensor is written (so a big model is never all in memory). */
+  data: Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
 }
 
 export interface GGUFWriteInput {
@@ -107,17 +108,15 @@ export function encodeGGUFHeader(input: GGUFWriteInput): { header: Buffer; offse
   const offsets: number[] = [];
   let offset = 0;
   for (const t of input.tensors) {
-    const expected = rowBytes(t.type, t.shape[0]) * t.shape.slice(1).reduce((a, b) => a * b, 1);
-    if (t.data.length !== expected) {
-      throw new RangeError(`tensor ${t.name}: ${t.data.length} bytes given, shape [${t.shape.join(', ')}] needs ${expected}`);
-    }
+    const expected = tensorBytes(t);
+    if (typeof t.data !== 'function') checkLength(t, t.data);
     s.string(t.name);
     s.u32(t.shape.length);
     for (const d of t.shape) s.u64(d);
     s.u32(t.type);
     s.u64(offset);
     offsets.push(offset);
-    offset = Math.ceil((offset + t.data.length) / alignment) * alignment;
+    offset = Math.ceil((offset + expected) / alignment) * alignment;
   }
   s.pad(alignment);
   return { header: s.finish(), offsets, alignment };
@@ -129,15 +128,29 @@ export async function writeGGUF(path: string, input: GGUFWriteInput): Promise<vo
   const fh = await open(path, 'w');
   try {
     await fh.write(header, 0, header.length, 0);
+    let last = header.length;
     for (let i = 0; i < input.tensors.length; i++) {
       const t = input.tensors[i];
-      await fh.write(t.data, 0, t.data.length, header.length + offsets[i]);
+      const data = typeof t.data === 'function' ? await t.data() : t.data;
+      checkLength(t, data);
+      await fh.write(data, 0, data.length, header.length + offsets[i]);
+      last = header.length + offsets[i] + data.length;
     }
     // Pad the tail so the last tensor also ends on the alignment, as gguf-py does.
-    const last = input.tensors.length ? header.length + offsets[offsets.length - 1] + input.tensors[input.tensors.length - 1].data.length : header.length;
     const end = Math.ceil(last / alignment) * alignment;
     if (end > last) await fh.write(new Uint8Array(end - last), 0, end - last, last);
   } finally {
     await fh.close();
+  }
+}
+
+function tensorBytes(t: GGUFWriteTensor): number {
+  return rowBytes(t.type, t.shape[0]) * t.shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+function checkLength(t: GGUFWriteTensor, data: Uint8Array): void {
+  const expected = tensorBytes(t);
+  if (data.length !== expected) {
+    throw new RangeError(`tensor ${t.name}: ${data.length} bytes given, shape [${t.shape.join(', ')}] needs ${expected}`);
   }
 }

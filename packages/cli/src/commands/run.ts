@@ -1,0 +1,67 @@
+/** `legato run <model.gguf> -p <prompt>`: stream a completion, then a TTFT / tokens-per-second summary. */
+import { parseArgs } from 'node:util';
+import { floatOption, info, intOption, requirePositional, UsageError } from '../usage.js';
+import { openModel } from '../open-model.js';
+
+const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--json]';
+
+export async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      prompt: { type: 'string', short: 'p' },
+      'n-predict': { type: 'string', short: 'n' },
+      temp: { type: 'string' },
+      seed: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      'min-p': { type: 'string' },
+      'repeat-penalty': { type: 'string' },
+      ctx: { type: 'string', short: 'c' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
+  const path = requirePositional(positionals, 0, 'model path', USAGE);
+  if (values.prompt === undefined) throw new UsageError(`missing -p <prompt>; usage: ${USAGE}`);
+  const maxTokens = intOption('n-predict', values['n-predict'], 1) ?? 128;
+  const contextSize = intOption('ctx', values.ctx, 2);
+  const sampling = {
+    temperature: floatOption('temp', values.temp),
+    seed: intOption('seed', values.seed),
+    topK: intOption('top-k', values['top-k']),
+    topP: floatOption('top-p', values['top-p']),
+    minP: floatOption('min-p', values['min-p']),
+    repeatPenalty: floatOption('repeat-penalty', values['repeat-penalty']),
+  };
+  const model = await openModel(path, { quiet: values.json });
+  try {
+    const ctx = model.createContext({ contextSize });
+    const gen = ctx.generate(values.prompt, { ...sampling, maxTokens });
+    for await (const t of gen) if (!values.json) process.stdout.write(t.text);
+    const r = await gen.result();
+    const tm = r.timings;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({
+        prompt_ids: r.promptIds,
+        ids: r.ids,
+        text: r.text,
+        finish_reason: r.finishReason,
+        ttft_ms: round(tm.ttftMs),
+        tokens_per_s: round(tm.decodeTokensPerSecond),
+        prompt_tokens_per_s: round(tm.prefillTokensPerSecond),
+        itl_ms: Array.from(tm.itlMs, round),
+      })}\n`);
+    } else {
+      process.stdout.write('\n');
+      info(`\n${r.promptIds.length} prompt tokens, ${r.ids.length} generated (${r.finishReason}); ` +
+        `TTFT ${tm.ttftMs.toFixed(1)} ms, prefill ${tm.prefillTokensPerSecond.toFixed(1)} tok/s, decode ${tm.decodeTokensPerSecond.toFixed(1)} tok/s`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+const round = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);

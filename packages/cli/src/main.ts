@@ -1,0 +1,53 @@
+/**
+ * `legato` — run, inspect and measure GGUF models in pure TypeScript.
+ * One file per subcommand under commands/; every user mistake is a one-line error and exit code 1.
+ */
+import { GGUFError } from '@legato/core';
+import { UsageError } from './usage.js';
+
+type Command = (argv: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'generate text from a prompt', load: async () => (await import('./commands/run.js')).run },
+  tokenize: { summary: 'print token ids of a text', load: async () => (await import('./commands/tokenize.js')).tokenize },
+  inspect: { summary: 'print metadata and the tensor table', load: async () => (await import('./commands/inspect.js')).inspect },
+  eval: { summary: 'teacher-forced logits of token ids', load: async () => (await import('./commands/eval.js')).evalCommand },
+  perplexity: { summary: 'perplexity of a text file, as llama-perplexity computes it', load: async () => (await import('./commands/perplexity.js')).perplexity },
+  synth: { summary: 'write a random-weight model in a real model\'s shape', load: async () => (await import('./commands/synth.js')).synth },
+  demo: { summary: 'synthesize a small model, stream from it, print timings', load: async () => (await import('./commands/demo.js')).demo },
+};
+
+function help(): string {
+  const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(11)} ${v.summary}`);
+  return `usage: legato <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun "legato <command> --help" for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    await (await cmd.load())(rest);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`legato ${name}: ${describeError(e)}\n`);
+    if (process.env.LEGATO_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+/** User-facing errors are known types; anything else is still one line, with a hint for the stack. */
+function describeError(e: unknown): string {
+  if (e instanceof UsageError || e instanceof GGUFError) return e.message;
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return e.message;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return e.message;
+    return `${e.message}${process.env.LEGATO_DEBUG ? '' : ' (set LEGATO_DEBUG=1 for details)'}`;
+  }
+  return String(e);
+}

@@ -1,0 +1,21 @@
+/** Opening a model file for a command: a clear error for a missing path, progress on stderr. */
+import { existsSync, statSync } from 'node:fs';
+import { loadModel, type LlamaModel } from '@legato/core';
+import { UsageError } from './usage.js';
+
+export function checkModelPath(path: string): void {
+  if (!existsSync(path)) throw new UsageError(`model file not found: ${path}`);
+  if (!statSync(path).isFile()) throw new UsageError(`not a file: ${path}`);
+}
+
+export async function openModel(path: string, opts: { quiet?: boolean } = {}): Promise<LlamaModel> {
+  checkModelPath(path);
+  const tty = process.stderr.isTTY && !opts.quiet;
+  const model = await loadModel(path, {
+    onProgress: tty
+      ? (p) => process.stderr.write(`\rloading ${path} ${(p.fraction * 100).toFixed(0).padStart(3)}%`)
+      : undefined,
+  });
+  if (tty) process.stderr.write('\n');
+  return model;
+}

@@ -1,0 +1,166 @@
+/**
+ * The Llama forward pass as llama.cpp runs it: RMSNorm → Q/K/V → RoPE → grouped-query causal
+ * attention over the KV cache → output projection → RMSNorm → SwiGLU FFN, residuals around both.
+ *
+ * A call processes a batch of consecutive tokens as matrices (one matmul per weight for all of
+ * them), so prefill is not a loop of decodes. Every buffer is carved from the arena once, when the
+ * forward pass is built; `run` allocates nothing.
+ */
+import { getFormat, type Arena, type ComputeBackend, type WeightRef } from '@legato/quant';
+import type { LlamaConfig } from './config.js';
+import type { KVCache } from './kv-cache.js';
+import { addInPlace, rmsNorm, rope, ropeInvFreq, softmax, swiglu } from './ops.js';
+import type { LlamaWeights } from './weights.js';
+
+export interface ForwardOptions {
+  /** Most tokens one `run` may process (the micro-batch); longer prompts are split by the caller. */
+  maxBatch: number;
+  /** Longest sequence attention must cover (sizes the score buffer). */
+  maxContext: number;
+}
+
+export class LlamaForward {
+  readonly maxBatch: number;
+  private readonly x: Float32Array;
+  private readonly xb: Float32Array;
+  private readonly q: Float32Array;
+  private readonly k: Float32Array;
+  private readonly v: Float32Array;
+  private readonly att: Float32Array;
+  private readonly scores: Float32Array;
+  private readonly gate: Float32Array;
+  private readonly up: Float32Array;
+  private readonly invFreq: Float64Array;
+  /** Logits of the last token of the latest run. */
+  readonly logits: Float32Array;
+  private allLogits: Float32Array | undefined;
+  /** Arena regions this pass owns, returned by `dispose`. */
+  private readonly owned: number[] = [];
+
+  constructor(
+    readonly config: LlamaConfig,
+    readonly weights: LlamaWeights,
+    readonly backend: ComputeBackend,
+    private readonly arena: Arena,
+    options: ForwardOptions,
+  ) {
+    const c = config;
+    const B = (this.maxBatch = options.maxBatch);
+    this.x = this.alloc(B * c.dim);
+    this.xb = this.alloc(B * c.dim);
+    this.q = this.alloc(B * c.dim);
+    this.k = this.alloc(B * c.kvDim);
+    this.v = this.alloc(B * c.kvDim);
+    this.att = this.alloc(B * c.dim);
+    this.scores = this.alloc(options.maxContext);
+    this.gate = this.alloc(B * c.ffnDim);
+    this.up = this.alloc(B * c.ffnDim);
+    this.logits = this.alloc(c.vocabSize);
+    this.invFreq = ropeInvFreq(c.ropeDim, c.ropeFreqBase);
+  }
+
+  /**
+   * Runs tokens[0..n) at positions pos0..pos0+n-1, writing their K/V into the cache.
+   * Fills `this.logits` for the last token; with `allLogits`, returns a [n × vocab] view with
+   * the logits of every token (teacher forcing, perplexity).
+   */
+  run(tokens: ArrayLike<number>, n: number, pos0: number, cache: KVCache, allLogits = false): Float32Array {
+    const c = this.config;
+    if (n < 1 || n > this.maxBatch) throw new RangeError(`batch of ${n} tokens (1..${this.maxBatch} allowed)`);
+    cache.reserve(pos0 + n);
+    const { dim, kvDim, headDim, nHeads, nKVHeads, ffnDim } = c;
+    const x = this.x;
+    const xb = this.xb;
+    const emb = getFormat(this.weights.tokenEmbd.type);
+    const embRow = this.weights.tokenEmbd.data.length / c.vocabSize;
+    for (let t = 0; t < n; t++) {
+      const id = tokens[t];
+      if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
+      emb.dequantizeRow(this.weights.tokenEmbd.data, id * embRow, x, t * dim, dim);
+    }
+    const q = this.q, k = this.k, v = this.v, att = this.att, gate = this.gate, up = this.up;
+    const kv = cache.data;
+    const group = nHeads / nKVHeads;
+    const scale = 1 / Math.sqrt(headDim);
+    const scores = this.scores;
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = this.weights.layers[l];
+      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.attnNorm, dim, c.rmsEps);
+      this.matmul(L.wq, xb, n, q);
+      this.matmul(L.wk, xb, n, k);
+      this.matmul(L.wv, xb, n, v);
+      for (let t = 0; t < n; t++) {
+        const pos = pos0 + t;
+        rope(q, t * dim, nHeads, headDim, c.ropeDim, pos, this.invFreq);
+        rope(k, t * kvDim, nKVHeads, headDim, c.ropeDim, pos, this.invFreq);
+        const ko = cache.kOffset(l, pos);
+        const vo = cache.vOffset(l, pos);
+        for (let i = 0; i < kvDim; i++) {
+          kv[ko + i] = k[t * kvDim + i];
+          kv[vo + i] = v[t * kvDim + i];
+        }
+      }
+      for (let t = 0; t < n; t++) {
+        const len = pos0 + t + 1; // causal: this token sees positions [0, pos]
+        for (let h = 0; h < nHeads; h++) {
+          const qo = t * dim + h * headDim;
+          const kvh = ((h / group) | 0) * headDim;
+          for (let p = 0; p < len; p++) {
+            const ko = cache.kOffset(l, p) + kvh;
+            let s = 0;
+            for (let d = 0; d < headDim; d++) s += q[qo + d] * kv[ko + d];
+            scores[p] = s * scale;
+          }
+          softmax(scores, 0, len);
+          const ao = t * dim + h * headDim;
+          for (let d = 0; d < headDim; d++) att[ao + d] = 0;
+          for (let p = 0; p < len; p++) {
+            const vo = cache.vOffset(l, p) + kvh;
+            const a = scores[p];
+            for (let d = 0; d < headDim; d++) att[ao + d] += a * kv[vo + d];
+          }
+        }
+      }
+      this.matmul(L.wo, att, n, xb);
+      addInPlace(x, xb, n * dim);
+      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps);
+      this.matmul(L.wGate, xb, n, gate);
+      this.matmul(L.wUp, xb, n, up);
+      swiglu(gate, up, n * ffnDim);
+      this.matmul(L.wDown, gate, n, xb);
+      addInPlace(x, xb, n * dim);
+    }
+    if (allLogits) {
+      const out = this.allLogitsBuffer();
+      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, this.weights.outputNorm, dim, c.rmsEps);
+      this.matmul(this.weights.output, xb, n, out);
+      this.logits.set(out.subarray((n - 1) * c.vocabSize, n * c.vocabSize));
+      return out.subarray(0, n * c.vocabSize);
+    }
+    rmsNorm(xb, 0, x, (n - 1) * dim, this.weights.outputNorm, dim, c.rmsEps);
+    this.matmul(this.weights.output, xb, 1, this.logits);
+    return this.logits;
+  }
+
+  private matmul(w: WeightRef, x: Float32Array, n: number, out: Float32Array): void {
+    this.backend.matmul(w, x, n, out);
+  }
+
+  /** [maxBatch × vocab], carved on first use only: generation never needs it. */
+  private allLogitsBuffer(): Float32Array {
+    this.allLogits ??= this.alloc(this.maxBatch * this.config.vocabSize);
+    return this.allLogits;
+  }
+
+  private alloc(length: number): Float32Array {
+    const a = this.arena.allocF32(length);
+    this.owned.push(a.byteOffset);
+    return a;
+  }
+
+  /** Returns every scratch region to the arena; the pass is unusable afterwards. */
+  dispose(): void {
+    for (const r of this.owned) this.arena.free(r);
+    this.owned.length = 0;
+  }
+}

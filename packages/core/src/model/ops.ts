@@ -1,0 +1,69 @@
+/**
+ * The element-wise and per-token operations of the Llama block, in plain TypeScript over
+ * Float32Array views with explicit offsets, so they run on arena memory without copies.
+ */
+
+/** out[o..o+n) = x[xo..) / sqrt(mean(x²) + eps) * w — llama.cpp's RMSNorm. */
+export function rmsNorm(out: Float32Array, o: number, x: Float32Array, xo: number, w: Float32Array, n: number, eps: number): void {
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xo + i];
+    ss += v * v;
+  }
+  const scale = 1 / Math.sqrt(ss / n + eps);
+  for (let i = 0; i < n; i++) out[o + i] = x[xo + i] * scale * w[i];
+}
+
+/**
+ * Precomputed inverse frequencies θ_i = base^(-2i/ropeDim), i < ropeDim/2.
+ * llama.cpp's "normal" RoPE rotates adjacent pairs (x[2i], x[2i+1]); GGUF converters permute the
+ * Q/K weights so this layout is equivalent to the original model's.
+ */
+export function ropeInvFreq(ropeDim: number, base: number): Float64Array {
+  const f = new Float64Array(ropeDim / 2);
+  for (let i = 0; i < f.length; i++) f[i] = Math.pow(base, (-2 * i) / ropeDim);
+  return f;
+}
+
+/** Rotates `nHeads` heads of `headDim` at x[xo..) in place for position `pos`. */
+export function rope(x: Float32Array, xo: number, nHeads: number, headDim: number, ropeDim: number, pos: number, invFreq: Float64Array): void {
+  for (let i = 0; i < ropeDim / 2; i++) {
+    const theta = pos * invFreq[i];
+    const c = Math.cos(theta);
+    const s = Math.sin(theta);
+    for (let h = 0; h < nHeads; h++) {
+      const j = xo + h * headDim + 2 * i;
+      const a = x[j];
+      const b = x[j + 1];
+      x[j] = a * c - b * s;
+      x[j + 1] = a * s + b * c;
+    }
+  }
+}
+
+/** In-place softmax of x[o..o+n). */
+export function softmax(x: Float32Array, o: number, n: number): void {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (x[o + i] > max) max = x[o + i];
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(x[o + i] - max);
+    x[o + i] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) x[o + i] *= inv;
+}
+
+/** gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU). */
+export function swiglu(gate: Float32Array, up: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const g = gate[i];
+    gate[i] = (g / (1 + Math.exp(-g))) * up[i];
+  }
+}
+
+/** x[i] += y[i] for n elements. */
+export function addInPlace(x: Float32Array, y: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) x[i] += y[i];
+}

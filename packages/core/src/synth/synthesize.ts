@@ -1,0 +1,130 @@
+/**
+ * Synthesizes a Llama-architecture GGUF with random weights in a real model's shape, with a
+ * tokenizer, that llama.cpp loads and runs: the project's own benchmark and demo models.
+ */
+import { GGMLType, getFormat, rowBytes, typeName } from '@legato/quant';
+import { GGUFValueType } from '../gguf/value-types.js';
+import { gv, writeGGUF, type GGUFWriteTensor } from '../gguf/write.js';
+import type { TypedValue } from '../gguf/value-types.js';
+import type { ModelShape } from './shapes.js';
+import { synthesizeVocab } from './vocab.js';
+
+/** Weight types `synthesize` can write (the quantizer issue adds more). */
+export const SYNTH_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const;
+export type SynthType = (typeof SYNTH_TYPES)[number];
+
+/** llama.cpp's `general.file_type` (LLAMA_FTYPE_*) for each. */
+const FILE_TYPE: Record<SynthType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
+const GGML: Record<SynthType, GGMLType> = { F32: GGMLType.F32, F16: GGMLType.F16, Q8_0: GGMLType.Q8_0, Q4_0: GGMLType.Q4_0 };
+
+export interface SynthesizeOptions {
+  shape: ModelShape;
+  type: SynthType;
+  seed?: number;
+  /** Called after each tensor is written. */
+  onProgress?: (done: number, total: number, tensor: string) => void;
+}
+
+/** A fast seeded generator (mulberry32) — weights only need to be deterministic, not cryptographic. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function synthesizeModel(path: string, o: SynthesizeOptions): Promise<void> {
+  const { shape: s } = o;
+  if (!(SYNTH_TYPES as readonly string[]).includes(o.type)) {
+    throw new RangeError(`cannot synthesize type ${o.type} (supported: ${SYNTH_TYPES.join(', ')})`);
+  }
+  const wtype = GGML[o.type];
+  const headDim = s.dim / s.nHeads;
+  const kvDim = s.nKVHeads * headDim;
+  const vocab = synthesizeVocab(s.vocabSize);
+  const arch = 'llama';
+  const meta: [string, TypedValue][] = [
+    ['general.architecture', gv.str(arch)],
+    ['general.name', gv.str(`legato-synth-${s.name}`)],
+    ['general.file_type', gv.u32(FILE_TYPE[o.type])],
+    ['general.quantization_version', gv.u32(2)],
+    [`${arch}.vocab_size`, gv.u32(s.vocabSize)],
+    [`${arch}.context_length`, gv.u32(s.contextLength)],
+    [`${arch}.embedding_length`, gv.u32(s.dim)],
+    [`${arch}.block_count`, gv.u32(s.nLayers)],
+    [`${arch}.feed_forward_length`, gv.u32(s.ffnDim)],
+    [`${arch}.rope.dimension_count`, gv.u32(headDim)],
+    [`${arch}.attention.head_count`, gv.u32(s.nHeads)],
+    [`${arch}.attention.head_count_kv`, gv.u32(s.nKVHeads)],
+    [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(s.rmsEps)],
+    [`${arch}.rope.freq_base`, gv.f32(s.ropeFreqBase)],
+    ['tokenizer.ggml.model', gv.str('llama')],
+    ['tokenizer.ggml.pre', gv.str('default')],
+    ['tokenizer.ggml.tokens', gv.arr(GGUFValueType.STRING, vocab.tokens)],
+    ['tokenizer.ggml.scores', gv.arr(GGUFValueType.FLOAT32, vocab.scores)],
+    ['tokenizer.ggml.token_type', gv.arr(GGUFValueType.INT32, vocab.types)],
+    ['tokenizer.ggml.bos_token_id', gv.u32(1)],
+    ['tokenizer.ggml.eos_token_id', gv.u32(2)],
+    ['tokenizer.ggml.unknown_token_id', gv.u32(0)],
+    ['tokenizer.ggml.add_bos_token', gv.bool(true)],
+    ['tokenizer.ggml.add_eos_token', gv.bool(false)],
+  ];
+
+  const tensors: GGUFWriteTensor[] = [];
+  const seedBase = (o.seed ?? 42) >>> 0;
+  let tensorIndex = 0;
+  const matrix = (name: string, cols: number, rows: number): void => {
+    const seed = (seedBase * 2654435761 + ++tensorIndex * 40503) >>> 0;
+    tensors.push({ name, type: wtype, shape: [cols, rows], data: () => randomMatrix(wtype, rows, cols, seed, 0.02) });
+  };
+  const ones = (name: string, n: number): void => {
+    const f = new Float32Array(n).fill(1);
+    tensors.push({ name, type: GGMLType.F32, shape: [n], data: new Uint8Array(f.buffer) });
+  };
+  matrix('token_embd.weight', s.dim, s.vocabSize);
+  ones('output_norm.weight', s.dim);
+  matrix('output.weight', s.dim, s.vocabSize);
+  for (let i = 0; i < s.nLayers; i++) {
+    const p = `blk.${i}.`;
+    ones(`${p}attn_norm.weight`, s.dim);
+    matrix(`${p}attn_q.weight`, s.dim, s.dim);
+    matrix(`${p}attn_k.weight`, s.dim, kvDim);
+    matrix(`${p}attn_v.weight`, s.dim, kvDim);
+    matrix(`${p}attn_output.weight`, s.dim, s.dim);
+    ones(`${p}ffn_norm.weight`, s.dim);
+    matrix(`${p}ffn_gate.weight`, s.dim, s.ffnDim);
+    matrix(`${p}ffn_down.weight`, s.ffnDim, s.dim);
+    matrix(`${p}ffn_up.weight`, s.dim, s.ffnDim);
+  }
+  let done = 0;
+  const total = tensors.length;
+  const wrapped = tensors.map((t) => ({
+    ...t,
+    data: async () => {
+      const d = typeof t.data === 'function' ? await t.data() : t.data;
+      o.onProgress?.(++done, total, t.name);
+      return d;
+    },
+  }));
+  await writeGGUF(path, { metadata: meta, tensors: wrapped });
+}
+
+/** Uniform weights with standard deviation `std`, quantized row by row into `type`. */
+function randomMatrix(type: GGMLType, rows: number, cols: number, seed: number, std: number): Uint8Array {
+  const next = rng(seed);
+  const a = std * Math.sqrt(3);
+  const rb = rowBytes(type, cols);
+  const out = new Uint8Array(rb * rows);
+  const row = new Float32Array(cols);
+  const quantize = getFormat(type).quantizeRow;
+  if (!quantize) throw new RangeError(`no quantizer for ${typeName(type)}`);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) row[c] = (next() * 2 - 1) * a;
+    quantize(row, 0, out, r * rb, cols);
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContextOverflowError, DisposedError, greedy, loadModel, type LlamaModel } from '../../src/index.js';
+import { LlamaForward } from '../../src/model/forward.js';
+import { ContiguousKVCache } from '../../src/model/kv-cache.js';
+import { modelPath } from '../../../../testing/models.js';
+
+const refs = JSON.parse(readFileSync(modelPath('reference-greedy.json'), 'utf8'));
+const ref = refs['stories260K.gguf'];
+let model: LlamaModel;
+beforeAll(async () => {
+  model = await loadModel(modelPath('stories260K.gguf'));
+});
+afterAll(() => model.dispose());
+
+describe('generate', () => {
+  it('streams {id, text, index, time} and returns ids, text and timings', async () => {
+    const ctx = model.createContext({ contextSize: 128 });
+    const gen = ctx.generate('Once upon a time', { temperature: 0, maxTokens: 16 });
+    const seen: { id: number; text: string; index: number; time: number }[] = [];
+    for await (const t of gen) seen.push(t);
+    const r = await gen.result();
+    expect(seen.map((t) => t.id)).toEqual(ref.numpy_greedy_ids.slice(0, 16));
+    expect(seen.map((t) => t.index)).toEqual([...Array(16).keys()]);
+    for (let i = 1; i < seen.length; i++) expect(seen[i].time).toBeGreaterThanOrEqual(seen[i - 1].time);
+    expect(seen.map((t) => t.text).join('')).toBe(r.text);
+    expect(ref.numpy_greedy_text.startsWith(r.text)).toBe(true);
+    expect(r.finishReason).toBe('length');
+    expect(r.timings.ttftMs).toBeGreaterThan(0);
+    expect(r.timings.ttftMs).toBeCloseTo(seen[0].time - r.timings.start, 6);
+    expect(r.timings.itlMs).toHaveLength(15);
+    expect(r.timings.itlMs[3]).toBeCloseTo(seen[4].time - seen[3].time, 6);
+    expect(r.timings.decodeTokensPerSecond).toBeGreaterThan(0);
+    ctx.dispose();
+  });
+
+  it('stops at a stop string, which is not part of the text', async () => {
+    const ctx = model.createContext({ contextSize: 128 });
+    const r = await ctx.generate('Once upon a time', { temperature: 0, maxTokens: 32, stop: ['Lily'] }).result();
+    expect(r.finishReason).toBe('stop');
+    expect(r.text).toBe(', there was a little girl named ');
+    ctx.dispose();
+  });
+
+  it('same seed, same sample; different seeds differ', async () => {
+    const ctx = model.createContext({ contextSize: 128 });
+    const run = async (seed: number) => (await ctx.generate('Once upon a time', { temperature: 1.2, topK: 0, topP: 1, minP: 0, seed, maxTokens: 24 }).result()).ids;
+    const a = await run(1);
+    expect(await run(1)).toEqual(a);
+    expect(await run(2)).not.toEqual(a);
+    ctx.dispose();
+  });
+
+  it('refuses a prompt longer than the context before doing any work', () => {
+    const ctx = model.createContext({ contextSize: 16 });
+    expect(() => ctx.generate('Once upon a time '.repeat(10))).toThrow(ContextOverflowError);
+    expect(() => ctx.generate([1, 2, 99999])).toThrow(/outside the vocabulary/);
+    ctx.dispose();
+  });
+
+  it('stops at the context size with finish reason "context"', async () => {
+    const ctx = model.createContext({ contextSize: 12 });
+    const r = await ctx.generate('Once upon a time', { temperature: 0, ignoreEos: true }).result();
+    expect(r.ids).toHaveLength(12 - r.promptIds.length);
+    expect(r.finishReason).toBe('context');
+    ctx.dispose();
+  });
+
+  it('honours an AbortSignal between tokens', async () => {
+    const ctx = model.createContext({ contextSize: 256 });
+    const ac = new AbortController();
+    const gen = ctx.generate('Once upon a time', { temperature: 0, maxTokens: 200, signal: ac.signal });
+    let n = 0;
+    for await (const _t of gen) if (++n === 5) ac.abort();
+    const r = await gen.result();
+    expect(r.finishReason).toBe('abort');
+    expect(r.ids).toHaveLength(5);
+    ctx.dispose();
+  });
+
+  it('honours an AbortSignal inside a long prefill (between micro-batches)', async () => {
+    const ctx = model.createContext({ contextSize: 2048, batchSize: 8 });
+    const ac = new AbortController();
+    const long = Array.from({ length: 1500 }, (_, i) => 300 + (i % 100));
+    const gen = ctx.generate([1, ...long], { temperature: 0, maxTokens: 4, signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    const t0 = performance.now();
+    await expect(gen.result()).rejects.toThrow(/abort/i);
+    // The whole prefill would take far longer than the abort latency allows.
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // The context is usable again afterwards.
+    const r = await ctx.generate('Once upon a time', { temperature: 0, maxTokens: 3 }).result();
+    expect(r.ids).toEqual(ref.numpy_greedy_ids.slice(0, 3));
+    ctx.dispose();
+  });
+
+  it('dispose returns every byte of the context to the arena; disposed objects refuse work', async () => {
+    const m = await loadModel(modelPath('stories260K.gguf'));
+    const before = m.arena.liveBytes;
+    const ctx = m.createContext({ contextSize: 512 });
+    expect(m.arena.liveBytes).toBeGreaterThan(before);
+    await ctx.evaluate([1, 403], { onLogits: () => undefined }); // allocates the all-logits buffer too
+    ctx.dispose();
+    expect(m.arena.liveBytes).toBe(before);
+    expect(() => ctx.generate('x')).toThrow(DisposedError);
+    const ctx2 = m.createContext();
+    m.dispose();
+    expect(() => ctx2.generate('x')).toThrow(DisposedError);
+    expect(() => m.createContext()).toThrow(DisposedError);
+  });
+});
+
+describe('the decode loop', () => {
+  it('allocates nothing: thousands of decode steps trigger no V8 garbage collection', async () => {
+    const c = model.config;
+    const arena = model.arena;
+    const fwd = new LlamaForward(c, model.weights, model.backend, arena, { maxBatch: 1, maxContext: 1024 });
+    const kv = arena.allocF32(ContiguousKVCache.floatsNeeded(c.nLayers, 1024, c.kvDim));
+    const cache = new ContiguousKVCache(kv, c.nLayers, 1024, c.kvDim);
+    const step = new Int32Array(1);
+    const decode = (n: number): void => {
+      step[0] = 1;
+      for (let pos = 0; pos < n; pos++) {
+        fwd.run(step, 1, pos % 256, cache);
+        step[0] = greedy(fwd.logits);
+      }
+    };
+    decode(300); // warm up the JIT
+    const gcs: string[] = [];
+    const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => gcs.push(e.name)));
+    obs.observe({ entryTypes: ['gc'] });
+    const heap0 = process.memoryUsage().heapUsed;
+    decode(3000);
+    const heap1 = process.memoryUsage().heapUsed;
+    fwd.dispose();
+    arena.free(kv.byteOffset);
+    // GC entries are delivered after a turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    obs.disconnect();
+    expect(gcs).toEqual([]);
+    // Without a GC, heapUsed only grows by what was allocated: under 64 KiB for 3000 steps.
+    expect(heap1 - heap0).toBeLessThan(64 * 1024);
+  });
+});
