@@ -1,0 +1,69 @@
+// Activation quantization: each f32 input row is turned once per matmul into 8-bit integers with
+// one f32 scale per 32 values (as ggml's Q8_0), so the weight kernels can multiply-accumulate in
+// integers and apply one float multiply per 32 products.
+//
+// Layout of one quantized row of `cols` values (cols a multiple of 32), `activationStride(cols)`
+// bytes long:
+//   q    i16[cols]       the integers, sign-extended to i16 so the kernels can use i32x4.dot_i16x8_s;
+//                        within each 16-value group stored as the 8 even-indexed values then the 8
+//                        odd-indexed ones ("EO16" order). Packed weight bytes read as u16 lanes split
+//                        naturally into even and odd elements, so weights never need a byte shuffle.
+//   d    f32[cols/32]    scale of each 32-value group (max|x| / 127)
+//   s32  f32[cols/32]    d · Σq over each 32-value group (for the weight formats with an offset/min)
+//   s16  f32[cols/16]    d · Σq over each 16-value group (for the K-quants with per-16 mins)
+
+import { hsumI32 } from './common';
+
+/** Bytes of one quantized row. */
+// @ts-ignore: decorator
+@inline export function activationStride(cols: i32): usize {
+  return (<usize>cols << 1) + (<usize>cols >> 1);
+}
+
+// @ts-ignore: decorator
+@inline function quantize4(x: usize, off: usize, inv: f32): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(x + off), f32x4.splat(inv))));
+}
+
+/** Writes 16 integers (four i32x4) in EO16 order at `dst`; returns their sum. */
+// @ts-ignore: decorator
+@inline function store16(dst: usize, q0: v128, q1: v128, q2: v128, q3: v128): i32 {
+  const lo = i16x8.narrow_i32x4_s(q0, q1);
+  const hi = i16x8.narrow_i32x4_s(q2, q3);
+  v128.store(dst, v128.shuffle<u8>(lo, hi, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29));
+  v128.store(dst, v128.shuffle<u8>(lo, hi, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31), 16);
+  return hsumI32(i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)));
+}
+
+/**
+ * Quantizes tokens [t0, t1) of `x` (rows of `cols` f32, `xStride` bytes apart) into `act`
+ * (rows `activationStride(cols)` bytes apart).
+ */
+export function quantizeActivations(x: usize, xStride: usize, cols: i32, t0: i32, t1: i32, act: usize): void {
+  const stride = activationStride(cols);
+  const nb = cols >> 5;
+  const dOff = <usize>cols << 1;
+  const s32Off = dOff + (<usize>nb << 2);
+  const s16Off = s32Off + (<usize>nb << 2);
+  for (let t = t0; t < t1; t++) {
+    const xr = x + <usize>t * xStride;
+    const ar = act + <usize>t * stride;
+    for (let b = 0; b < nb; b++) {
+      const xb = xr + (<usize>b << 7);
+      const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
+      const v4 = v128.load(xb, 64), v5 = v128.load(xb, 80), v6 = v128.load(xb, 96), v7 = v128.load(xb, 112);
+      let m = f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3)));
+      m = f32x4.max(m, f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))));
+      const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+      const d: f32 = amax / 127;
+      const inv: f32 = d != 0 ? <f32>1 / d : 0;
+      const q = ar + (<usize>b << 6);
+      const sumA = store16(q, quantize4(xb, 0, inv), quantize4(xb, 16, inv), quantize4(xb, 32, inv), quantize4(xb, 48, inv));
+      const sumB = store16(q + 32, quantize4(xb, 64, inv), quantize4(xb, 80, inv), quantize4(xb, 96, inv), quantize4(xb, 112, inv));
+      store<f32>(ar + dOff + (<usize>b << 2), d);
+      store<f32>(ar + s32Off + (<usize>b << 2), d * <f32>(sumA + sumB));
+      store<f32>(ar + s16Off + (<usize>b << 3), d * <f32>sumA);
+      store<f32>(ar + s16Off + (<usize>b << 3), d * <f32>sumB, 4);
+    }
+  }
+}

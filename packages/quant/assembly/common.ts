@@ -1,0 +1,93 @@
+// Helpers shared by every kernel: half-precision decoding, horizontal sums, and the integer
+// multiply-accumulate of one 32-element group.
+
+/** ggml type ids (the same numbers as GGMLType in src/types.ts). */
+export const F32: i32 = 0;
+export const F16: i32 = 1;
+export const Q4_0: i32 = 2;
+export const Q4_1: i32 = 3;
+export const Q5_0: i32 = 6;
+export const Q5_1: i32 = 7;
+export const Q8_0: i32 = 8;
+export const Q2_K: i32 = 10;
+export const Q3_K: i32 = 11;
+export const Q4_K: i32 = 12;
+export const Q5_K: i32 = 13;
+export const Q6_K: i32 = 14;
+export const IQ4_NL: i32 = 20;
+export const BF16: i32 = 30;
+
+/**
+ * IEEE half → float. Shifting the exponent+mantissa into float position and multiplying by 2^112
+ * rebiases normals and turns subnormals into the right normal floats in one step; only Inf/NaN
+ * (exponent 31) need their exponent forced to 255.
+ */
+// @ts-ignore: decorator
+@inline export function f16ToF32(h: u32): f32 {
+  const em = (h & 0x7fff) << 13;
+  const finite = reinterpret<f32>(em) * reinterpret<f32>(0x77800000);
+  const special = reinterpret<f32>(em | 0x7f800000);
+  const mag = (h & 0x7c00) == 0x7c00 ? special : finite;
+  return reinterpret<f32>(reinterpret<u32>(mag) | ((h & 0x8000) << 16));
+}
+
+/**
+ * Byte address of the half → float table: 65536 f32 at the start of memory, the 256 KiB the arena
+ * reserves for this module. Filled once by initTables(); turns each block-scale decode into a load.
+ */
+export const F16_TABLE: usize = 0;
+
+/** The float value of the half at `p` (unaligned), via the table. */
+// @ts-ignore: decorator
+@inline export function loadF16(p: usize): f32 {
+  return load<f32>(F16_TABLE + (<usize>load<u16>(p) << 2));
+}
+
+/** Four halves (the low lanes of `h`, zero-extended to u32 lanes) → four floats, as f16ToF32. */
+// @ts-ignore: decorator
+@inline export function f16x4ToF32x4(h: v128): v128 {
+  const em = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
+  const finite = f32x4.mul(em, f32x4.splat(reinterpret<f32>(0x77800000)));
+  const special = v128.or(em, i32x4.splat(0x7f800000));
+  const isSpecial = i32x4.gt_s(em, i32x4.splat(0x0f7fffff));
+  const mag = v128.bitselect(special, finite, isSpecial);
+  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+// @ts-ignore: decorator
+@inline export function hsumF32(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// @ts-ignore: decorator
+@inline export function hsumI32(v: v128): i32 {
+  return (i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1)) + (i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
+}
+
+/**
+ * Σ w·a over one 32-element group as four i32 partial sums. `w0..w3` are the group's weights as
+ * i16 lanes in the activation layout's order (see activations.ts); `q` points at the group's 32
+ * i16 activations. pmaddwd-style products cannot overflow for any weight/activation range used.
+ */
+// @ts-ignore: decorator
+@inline export function dot32(w0: v128, w1: v128, w2: v128, w3: v128, q: usize): v128 {
+  const s01 = i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16)));
+  const s23 = i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48)));
+  return i32x4.add(s01, s23);
+}
+
+/** acc + f32(isum) · scale. */
+// @ts-ignore: decorator
+@inline export function fmaI32(acc: v128, isum: v128, scale: f32): v128 {
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(scale)));
+}
+
+/**
+ * Tokens handled per pass over a weight row in prefill: enough that the chunk's activations
+ * (`tokStride` bytes each) stay in L2 while every row of the weight matrix streams past them.
+ */
+// @ts-ignore: decorator
+@inline export function tokenChunk(tokStride: usize): i32 {
+  const n = <i32>(<usize>196608 / tokStride) & ~3;
+  return n < 4 ? 4 : n;
+}

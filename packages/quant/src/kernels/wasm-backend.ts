@@ -1,0 +1,208 @@
+/**
+ * The fast backend: WASM SIMD128 kernels over the arena's shared memory, with the rows of each
+ * matmul split across a team of threads.
+ *
+ * Quantized weights are multiplied the way llama.cpp's CPU path does it: each activation row is
+ * quantized once per matmul to 8-bit integers with one scale per 32 values, the inner loops
+ * multiply-accumulate integers, and each 32-value group costs one float multiply. Results
+ * therefore differ from the f32 reference by the activation rounding: |error| ≤ Σ|w|·d/2 with d
+ * the group's max|x|/127. F32/F16/BF16 weights use the f32 activations directly.
+ */
+import { availableParallelism } from 'node:os';
+import { ARENA_RESERVED_BYTES } from '../arena.js';
+import type { Arena } from '../arena.js';
+import type { ComputeBackend, WeightRef } from '../backend.js';
+import { matmulRef } from '../reference/matmul.js';
+import { GGMLType, rowBytes, typeName } from '../types.js';
+import { OP_MATMUL, OP_QUANTIZE } from '../threads/protocol.mjs';
+import { WorkerTeam } from '../threads/team.js';
+import { instantiateKernels, kernelModule, wasmKernelsSupported } from './module.js';
+import type { KernelExports } from './module.js';
+
+export interface WasmBackendOptions {
+  /**
+   * Threads per matmul, the calling thread included. Defaults to os.availableParallelism();
+   * 1 starts no workers.
+   */
+  threads?: number;
+}
+
+/** Rows per chunk are a multiple of this, so threads write whole cache lines of the output. */
+const ROW_CHUNK = 16;
+
+/** Below this many multiply-adds a matmul runs on the calling thread alone. */
+const MIN_PARALLEL_MACS = 1 << 18;
+
+/** Below this many tokens per thread, activations are quantized on the calling thread alone. */
+const MIN_TOKENS_PER_QUANTIZE_THREAD = 4;
+
+export class WasmBackend implements ComputeBackend {
+  readonly name: string;
+  /** Threads a matmul is split across once the workers are up. */
+  readonly threads: number;
+  private readonly arena: Arena;
+  private readonly kernels: KernelExports;
+  private readonly team: WorkerTeam;
+  /** Per ggml type id: 0 no kernel, 1 kernel on f32 activations, 2 kernel on quantized activations. */
+  private readonly kernelKind = new Uint8Array(256);
+  private refScratch = new Float32Array(0);
+  /** Arena region for quantized activations and for staging arrays that live outside the arena. */
+  private scratch = 0;
+  private scratchBytes = 0;
+  /** The last two buffer objects seen to be the arena's (views made before and after a grow). */
+  private readonly arenaBuffers: (ArrayBufferLike | undefined)[] = [undefined, undefined];
+  private strideCols = -1;
+  private strideBytes = 0;
+  private disposed = false;
+
+  /** Creates a backend and waits until its worker threads are serving. */
+  static async create(arena: Arena, options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const backend = new WasmBackend(arena, options);
+    await backend.ready();
+    return backend;
+  }
+
+  /**
+   * Usable at once: until the workers have started (see `ready()`), matmuls run on the calling
+   * thread alone. Throws when the runtime lacks WebAssembly SIMD128 or shared memory.
+   */
+  constructor(arena: Arena, options: WasmBackendOptions = {}) {
+    if (!wasmKernelsSupported()) {
+      throw new Error('WasmBackend needs WebAssembly SIMD128 and shared memory; use ReferenceBackend instead');
+    }
+    this.arena = arena;
+    const module = kernelModule();
+    this.kernels = instantiateKernels(arena.memory, module);
+    for (let t = 0; t < this.kernelKind.length; t++) {
+      if (this.kernels.hasKernel(t) === 1) this.kernelKind[t] = this.kernels.usesQuantizedActivations(t) === 1 ? 2 : 1;
+    }
+    this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    this.team = new WorkerTeam({ threads: this.threads, memory: arena.memory, module, kernels: this.kernels });
+    this.name = this.threads === 1 ? 'wasm-simd' : `wasm-simd×${this.threads}`;
+  }
+
+  /** Resolves once every worker thread is serving; rejects if one failed to start. */
+  ready(): Promise<void> {
+    return this.team.ready();
+  }
+
+  /** Threads taking part in matmuls right now (1 until the workers are ready, 0 once disposed). */
+  get activeThreads(): number {
+    return this.team.activeThreads;
+  }
+
+  /** Chunks of work the worker threads (not the calling thread) have run: shows they take part. */
+  get workerChunks(): number {
+    return this.team.workerChunks;
+  }
+
+  /** True when `type` runs in WASM; other types fall back to the reference matmul. */
+  hasKernel(type: GGMLType): boolean {
+    return this.kernelKind[type] !== 0;
+  }
+
+  /**
+   * out[t·rows + r] = Σ_c W[r][c]·x[t·cols + c]. `w.data`, `x` and `out` should be views of the
+   * arena; `x` and `out` that are not get staged through arena scratch (a copy per call), and
+   * weights outside the arena or of a type without a kernel go through the reference matmul.
+   */
+  matmul(w: WeightRef, x: Float32Array, nTokens: number, out: Float32Array): void {
+    if (this.disposed) throw new Error('WasmBackend: used after dispose()');
+    const { type, rows, cols } = w;
+    const stride = rowBytes(type, cols);
+    if (w.data.length < rows * stride) {
+      throw new RangeError(`${w.name}: ${typeName(type)} ${rows}×${cols} needs ${rows * stride} bytes, data has ${w.data.length}`);
+    }
+    if (x.length < nTokens * cols) throw new RangeError(`${w.name}: x needs ${nTokens * cols} values, has ${x.length}`);
+    if (out.length < nTokens * rows) throw new RangeError(`${w.name}: out needs ${nTokens * rows} values, has ${out.length}`);
+    if (nTokens === 0 || rows === 0) return;
+
+    const kind = this.kernelKind[type];
+    if (kind === 0 || !this.inArena(w.data)) {
+      if (this.refScratch.length < cols) this.refScratch = new Float32Array(cols);
+      matmulRef(type, w.data, 0, rows, cols, x, 0, nTokens, out, 0, this.refScratch);
+      return;
+    }
+
+    const quantized = kind === 2;
+    const actBytes = quantized ? nTokens * this.actStride(cols) : 0;
+    const xStaged = !this.inArena(x);
+    const outStaged = !this.inArena(out);
+    const xBytes = xStaged ? nTokens * cols * 4 : 0;
+    const outBytes = outStaged ? nTokens * rows * 4 : 0;
+    const base = this.ensureScratch(actBytes + xBytes + outBytes);
+    const xAddr = xStaged ? base + actBytes : x.byteOffset;
+    const outAddr = outStaged ? base + actBytes + xBytes : out.byteOffset;
+    if (xStaged) this.arena.f32(xAddr, nTokens * cols).set(x.subarray(0, nTokens * cols));
+
+    // Small products (the decode matvecs of a tiny model) finish before a worker would join.
+    const threads = nTokens * rows * cols >= MIN_PARALLEL_MACS ? this.team.activeThreads : 1;
+    let act = xAddr;
+    if (quantized) {
+      act = base;
+      if (threads > 1 && nTokens >= MIN_TOKENS_PER_QUANTIZE_THREAD * threads) {
+        const a = this.team.args;
+        a[0] = xAddr; a[1] = cols * 4; a[2] = cols; a[3] = nTokens; a[4] = act;
+        this.team.run(OP_QUANTIZE, nTokens, 1);
+      } else {
+        this.kernels.quantizeActivations(xAddr, cols * 4, cols, 0, nTokens, act);
+      }
+    }
+    if (threads > 1) {
+      const a = this.team.args;
+      a[0] = type; a[1] = w.data.byteOffset; a[2] = stride; a[3] = rows; a[4] = cols; a[5] = act; a[6] = nTokens; a[7] = outAddr;
+      this.team.run(OP_MATMUL, rows, ROW_CHUNK);
+    } else {
+      this.kernels.matmul(type, w.data.byteOffset, stride, rows, cols, 0, rows, act, nTokens, outAddr);
+    }
+    if (outStaged) out.set(this.arena.f32(outAddr, nTokens * rows));
+  }
+
+  /** Ends the worker threads and returns the scratch to the arena. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.team.dispose();
+    if (this.scratchBytes > 0) this.arena.free(this.scratch);
+    this.scratchBytes = 0;
+  }
+
+  /** The kernel module's activation row size for `cols`, remembered for the last width asked. */
+  private actStride(cols: number): number {
+    if (cols !== this.strideCols) {
+      this.strideCols = cols;
+      this.strideBytes = this.kernels.activationStride(cols);
+    }
+    return this.strideBytes;
+  }
+
+  /**
+   * Whether `view` is a view of the arena. A buffer seen for the first time must be shared and
+   * carry the kernel module's half→float table at the start (so a foreign SharedArrayBuffer is
+   * not mistaken for the arena); the buffers that passed are remembered, so the common case is
+   * one identity comparison.
+   */
+  private inArena(view: ArrayBufferView): boolean {
+    const buffer = view.buffer;
+    if (buffer === this.arenaBuffers[0] || buffer === this.arenaBuffers[1]) return true;
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < ARENA_RESERVED_BYTES) return false;
+    const table = new Float32Array(buffer, 0, 0x10000);
+    const ok = table[0x3c00] === 1 && table[0xc000] === -2 && table[0x7bff] === 65504 && table[0x0001] === 2 ** -24;
+    if (ok) {
+      this.arenaBuffers[1] = this.arenaBuffers[0];
+      this.arenaBuffers[0] = buffer;
+    }
+    return ok;
+  }
+
+  /** The scratch region's address, grown (doubling) to at least `bytes`. */
+  private ensureScratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchBytes > 0) this.arena.free(this.scratch);
+      const size = Math.max(bytes, this.scratchBytes * 2);
+      this.scratch = this.arena.alloc(size);
+      this.scratchBytes = size;
+    }
+    return this.scratch;
+  }
+}

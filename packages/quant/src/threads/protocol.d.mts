@@ -1,0 +1,31 @@
+/** Types for protocol.mjs (see there for the meaning of each slot). */
+export declare const GEN: number;
+export declare const SLEEPERS: number;
+export declare const SHUTDOWN: number;
+export declare const OP: number;
+export declare const CHUNKS: number;
+export declare const CHUNK_SIZE: number;
+export declare const ARGS: number;
+export declare const NEXT: number;
+export declare const DONE: number;
+export declare const MAIN_WAITING: number;
+export declare const READY: number;
+export declare const FAILED: number;
+export declare const WORKER_CHUNKS: number;
+export declare const CONTROL_INTS: number;
+export declare const CHUNK_BITS: number;
+export declare const MAX_CHUNKS: number;
+export declare const OP_MATMUL: number;
+export declare const OP_QUANTIZE: number;
+export declare const SPIN_LIMIT: number;
+
+/** The exports of the kernel module that jobs call. */
+export interface JobKernels {
+  matmul(type: number, w: number, rowBytes: number, rows: number, cols: number, r0: number, r1: number, act: number, nTokens: number, out: number): number;
+  quantizeActivations(x: number, xStride: number, cols: number, t0: number, t1: number, act: number): void;
+}
+
+export declare function firstClaim(gen: number): number;
+export declare function runChunk(k: JobKernels, ctl: Int32Array, c: number): void;
+export declare function runChunks(k: JobKernels, ctl: Int32Array, gen: number, tally: number): number;
+export declare function waitChange(ctl: Int32Array, index: number, seen: number, sleepers: number): number;

@@ -1,0 +1,135 @@
+// The shared-memory job protocol between the main thread and the kernel workers. Plain JavaScript
+// so that workers load it without any TypeScript tooling; the main thread imports the same file
+// (typed by protocol.d.mts), so both sides agree on the layout and run chunks with the same code.
+//
+// Control block: an Int32Array over a SharedArrayBuffer. The main thread writes a job (OP, CHUNKS,
+// ARGS), resets NEXT and DONE, and bumps GEN. Every thread, the main thread included, then claims
+// chunks of the job (row ranges of a matmul) from NEXT until none are left, and counts each
+// finished chunk in DONE; the job is complete when DONE reaches CHUNKS. Because chunks are claimed
+// rather than assigned, a thread that the OS descheduled (the machine may be shared) simply claims
+// fewer: the others finish its share instead of waiting for it. Each output row is computed by the
+// same code whichever thread claims it, so results do not depend on the number of threads.
+//
+// NEXT holds the job's generation in its high bits and the next chunk index in its low bits, and is
+// advanced by compare-and-swap: a thread that wakes late for an old job cannot claim a chunk of the
+// next one. Waiting threads spin on shared memory for a bounded time, then sleep in Atomics.wait;
+// writers notify only when a *_SLEEPERS counter says someone sleeps (SeqCst makes that safe).
+
+/** Job generation: bumped once per published job (and once more on shutdown). */
+export const GEN = 0;
+/** Workers currently blocked in Atomics.wait on GEN. */
+export const SLEEPERS = 1;
+/** 1 once the team is shutting down. */
+export const SHUTDOWN = 2;
+/** The job's operation (OP_*). */
+export const OP = 3;
+/** Number of chunks the job is cut into. */
+export const CHUNKS = 4;
+/** Items (rows or tokens) per chunk. */
+export const CHUNK_SIZE = 5;
+/** The job's arguments (addresses are stored as their i32 bit patterns). */
+export const ARGS = 6;
+/** generation << CHUNK_BITS | next unclaimed chunk. Own cache line: every thread writes it. */
+export const NEXT = 16;
+/** Chunks finished in the current job. Own cache line. */
+export const DONE = 32;
+/** 1 while the main thread sleeps waiting for DONE. */
+export const MAIN_WAITING = 33;
+/** Workers that instantiated the kernels and entered their loop. */
+export const READY = 34;
+/** Set by a thread whose chunk threw (before that chunk counts as done). */
+export const FAILED = 35;
+/** Chunks run by workers since the team started (how much of the work they really took). */
+export const WORKER_CHUNKS = 36;
+/** Length of the control block in Int32 elements. */
+export const CONTROL_INTS = 48;
+
+/** Low bits of NEXT that count chunks: a job has at most 2^CHUNK_BITS - 1 chunks. */
+export const CHUNK_BITS = 12;
+export const MAX_CHUNKS = (1 << CHUNK_BITS) - 1;
+
+/** args: type, w, rowBytes, rows, cols, act, nTokens, out; chunks are row ranges. */
+export const OP_MATMUL = 1;
+/** args: x, xStride, cols, nTokens, act; chunks are token ranges. */
+export const OP_QUANTIZE = 2;
+
+/** Spin iterations (one Atomics.load each, tens of microseconds in all) before a waiting thread sleeps. */
+export const SPIN_LIMIT = 20000;
+
+/** The value of NEXT that opens generation `gen`'s chunk 0. */
+export function firstClaim(gen) {
+  return gen << CHUNK_BITS;
+}
+
+/** Runs chunk `c` of the job in `ctl` with the kernel module's exports `k`. */
+export function runChunk(k, ctl, c) {
+  const size = ctl[CHUNK_SIZE];
+  switch (ctl[OP]) {
+    case OP_MATMUL: {
+      const rows = ctl[ARGS + 3];
+      const r0 = c * size;
+      const r1 = Math.min(rows, r0 + size);
+      k.matmul(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], rows, ctl[ARGS + 4], r0, r1, ctl[ARGS + 5], ctl[ARGS + 6], ctl[ARGS + 7]);
+      return;
+    }
+    case OP_QUANTIZE: {
+      const n = ctl[ARGS + 3];
+      const t0 = c * size;
+      k.quantizeActivations(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], t0, Math.min(n, t0 + size), ctl[ARGS + 4]);
+      return;
+    }
+    default:
+      throw new Error(`unknown kernel job ${ctl[OP]}`);
+  }
+}
+
+/**
+ * Claims and runs chunks of generation `gen`'s job until none are left; returns how many this
+ * thread claimed. Every claimed chunk is counted in DONE even when it fails, and once any chunk
+ * has failed (FAILED) the remaining ones are claimed without running, so the job always ends;
+ * this thread's first error is then rethrown. Workers pass `tally` = WORKER_CHUNKS to count their
+ * chunks (before DONE, so the count is complete when the job is); the main thread passes -1.
+ */
+export function runChunks(k, ctl, gen, tally) {
+  const mark = (gen << CHUNK_BITS) | 0;
+  let ran = 0;
+  let error;
+  for (;;) {
+    const v = Atomics.load(ctl, NEXT);
+    if ((v & ~MAX_CHUNKS) !== mark) break;
+    const c = v & MAX_CHUNKS;
+    if (c >= ctl[CHUNKS]) break;
+    if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
+    try {
+      if (Atomics.load(ctl, FAILED) === 0) runChunk(k, ctl, c);
+    } catch (err) {
+      Atomics.store(ctl, FAILED, 1);
+      if (error === undefined) error = err;
+    }
+    ran++;
+    if (tally >= 0) Atomics.add(ctl, tally, 1);
+    Atomics.add(ctl, DONE, 1);
+    if (Atomics.load(ctl, MAIN_WAITING) !== 0) Atomics.notify(ctl, DONE);
+  }
+  if (error !== undefined) throw error;
+  return ran;
+}
+
+/**
+ * Blocks until `ctl[index]` differs from `seen` (spinning first, then sleeping), and returns the
+ * new value. While asleep the thread is counted in `ctl[sleepers]`, which tells the writer of
+ * `ctl[index]` that it must notify.
+ */
+export function waitChange(ctl, index, seen, sleepers) {
+  for (let i = 0; i < SPIN_LIMIT; i++) {
+    const v = Atomics.load(ctl, index);
+    if (v !== seen) return v;
+  }
+  for (;;) {
+    Atomics.add(ctl, sleepers, 1);
+    Atomics.wait(ctl, index, seen);
+    Atomics.sub(ctl, sleepers, 1);
+    const v = Atomics.load(ctl, index);
+    if (v !== seen) return v;
+  }
+}
