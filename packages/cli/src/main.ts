@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   eval: { summary: 'teacher-forced logits of token ids', load: async () => (await import('./commands/eval.js')).evalCommand },
   perplexity: { summary: 'perplexity of a text file, as llama-perplexity computes it', load: async () => (await import('./commands/perplexity.js')).perplexity },
   synth: { summary: 'write a random-weight model in a real model\'s shape', load: async () => (await import('./commands/synth.js')).synth },
+  quantize: { summary: 'quantize a model to Q8_0, Q4_0, Q4_K_M, … as llama-quantize does', load: async () => (await import('./commands/quantize.js')).quantize },
   demo: { summary: 'synthesize a small model, stream from it, print timings', load: async () => (await import('./commands/demo.js')).demo },
 };
 

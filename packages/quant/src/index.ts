@@ -9,3 +9,6 @@ export * from './formats/index.js';
 export * from './reference/matmul.js';
 export * from './reference/dequantize.js';
 export * from './reference/backend.js';
+export * from './quantize/index.js';
+export { WasmBackend, type WasmBackendOptions } from './kernels/wasm-backend.js';
+export { wasmKernelsSupported } from './kernels/module.js';

@@ -2,20 +2,22 @@
  * Synthesizes a Llama-architecture GGUF with random weights in a real model's shape, with a
  * tokenizer, that llama.cpp loads and runs: the project's own benchmark and demo models.
  */
-import { GGMLType, getFormat, rowBytes, typeName } from '@legato/quant';
+import { chooseTensorTypes, GGMLType, getFormat, LLAMA_FTYPE, parseQuantTarget, rowBytes, typeName } from '@legato/quant';
 import { GGUFValueType } from '../gguf/value-types.js';
 import { gv, writeGGUF, type GGUFWriteTensor } from '../gguf/write.js';
 import type { TypedValue } from '../gguf/value-types.js';
 import type { ModelShape } from './shapes.js';
 import { synthesizeVocab } from './vocab.js';
 
-/** Weight types `synthesize` can write (the quantizer issue adds more). */
-export const SYNTH_TYPES = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const;
+/**
+ * Weight types `synthesize` can write: llama-quantize's targets. The mixes (K_S, K_M; Q4_K and
+ * Q5_K are aliases of their _M mix, as in llama-quantize) follow llama.cpp's per-tensor rules;
+ * the plain types put every matrix in that type, falling back where rows do not fit its blocks.
+ */
+export const SYNTH_TYPES = [
+  'F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q4_K_S', 'Q4_K_M', 'Q5_K', 'Q5_K_S', 'Q5_K_M', 'Q6_K',
+] as const;
 export type SynthType = (typeof SYNTH_TYPES)[number];
-
-/** llama.cpp's `general.file_type` (LLAMA_FTYPE_*) for each. */
-const FILE_TYPE: Record<SynthType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
-const GGML: Record<SynthType, GGMLType> = { F32: GGMLType.F32, F16: GGMLType.F16, Q8_0: GGMLType.Q8_0, Q4_0: GGMLType.Q4_0 };
 
 export interface SynthesizeOptions {
   shape: ModelShape;
@@ -42,7 +44,7 @@ export async function synthesizeModel(path: string, o: SynthesizeOptions): Promi
   if (!(SYNTH_TYPES as readonly string[]).includes(o.type)) {
     throw new RangeError(`cannot synthesize type ${o.type} (supported: ${SYNTH_TYPES.join(', ')})`);
   }
-  const wtype = GGML[o.type];
+  const target = parseQuantTarget(o.type)!;
   const headDim = s.dim / s.nHeads;
   const kvDim = s.nKVHeads * headDim;
   const vocab = synthesizeVocab(s.vocabSize);
@@ -50,7 +52,7 @@ export async function synthesizeModel(path: string, o: SynthesizeOptions): Promi
   const meta: [string, TypedValue][] = [
     ['general.architecture', gv.str(arch)],
     ['general.name', gv.str(`legato-synth-${s.name}`)],
-    ['general.file_type', gv.u32(FILE_TYPE[o.type])],
+    ['general.file_type', gv.u32(LLAMA_FTYPE[target])],
     ['general.quantization_version', gv.u32(2)],
     [`${arch}.vocab_size`, gv.u32(s.vocabSize)],
     [`${arch}.context_length`, gv.u32(s.contextLength)],
@@ -79,7 +81,9 @@ export async function synthesizeModel(path: string, o: SynthesizeOptions): Promi
   let tensorIndex = 0;
   const matrix = (name: string, cols: number, rows: number): void => {
     const seed = (seedBase * 2654435761 + ++tensorIndex * 40503) >>> 0;
-    tensors.push({ name, type: wtype, shape: [cols, rows], data: () => randomMatrix(wtype, rows, cols, seed, 0.02) });
+    // The type is filled in below, once the whole tensor list is known to the mix rules.
+    const t: GGUFWriteTensor = { name, type: GGMLType.F32, shape: [cols, rows], data: () => randomMatrix(t.type, rows, cols, seed, 0.02) };
+    tensors.push(t);
   };
   const ones = (name: string, n: number): void => {
     const f = new Float32Array(n).fill(1);
@@ -100,6 +104,9 @@ export async function synthesizeModel(path: string, o: SynthesizeOptions): Promi
     matrix(`${p}ffn_down.weight`, s.ffnDim, s.dim);
     matrix(`${p}ffn_up.weight`, s.dim, s.ffnDim);
   }
+  const mixed = target.includes('_K_');
+  const types = chooseTensorTypes(target, tensors.map((t) => ({ name: t.name, shape: t.shape, type: GGMLType.F32 })), { pure: !mixed });
+  tensors.forEach((t, i) => (t.type = types[i]));
   let done = 0;
   const total = tensors.length;
   const wrapped = tensors.map((t) => ({

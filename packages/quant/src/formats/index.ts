@@ -29,6 +29,7 @@ import {
   dotRowQ6_K,
 } from './kquants.js';
 import { dequantizeRowIQ4_NL, dotRowIQ4_NL } from './iq4_nl.js';
+import { quantizeRowQ4_K, quantizeRowQ5_K, quantizeRowQ6_K } from './kquants-quantize.js';
 
 /** Dequantizes n elements (a multiple of blockSize) of a row starting at byte srcOffset. */
 export type DequantizeRowFn = (src: Uint8Array, srcOffset: number, dst: Float32Array, dstOffset: number, n: number) => void;
@@ -88,9 +89,9 @@ const FORMATS: ReadonlyMap<number, FormatOps> = new Map(
     ops(GGMLType.Q5_1, dequantizeRowQ5_1, dotRowQ5_1, quantizeRowQ5_1),
     ops(GGMLType.Q2_K, dequantizeRowQ2_K, dotRowQ2_K),
     ops(GGMLType.Q3_K, dequantizeRowQ3_K, dotRowQ3_K),
-    ops(GGMLType.Q4_K, dequantizeRowQ4_K, dotRowQ4_K),
-    ops(GGMLType.Q5_K, dequantizeRowQ5_K, dotRowQ5_K),
-    ops(GGMLType.Q6_K, dequantizeRowQ6_K, dotRowQ6_K),
+    ops(GGMLType.Q4_K, dequantizeRowQ4_K, dotRowQ4_K, quantizeRowQ4_K),
+    ops(GGMLType.Q5_K, dequantizeRowQ5_K, dotRowQ5_K, quantizeRowQ5_K),
+    ops(GGMLType.Q6_K, dequantizeRowQ6_K, dotRowQ6_K, quantizeRowQ6_K),
     ops(GGMLType.IQ4_NL, dequantizeRowIQ4_NL, dotRowIQ4_NL),
   ].map((f) => [f.type, f] as const),
 );
@@ -114,4 +115,5 @@ export * from './q4_1.js';
 export * from './q5.js';
 export * from './q8_0.js';
 export * from './kquants.js';
+export * from './kquants-quantize.js';
 export * from './iq4_nl.js';

@@ -17,7 +17,7 @@ describe('format registry', () => {
 
   it('offers quantizers for the types Legato writes, and none for the others', () => {
     const writable = allFormats().filter((f) => f.quantizeRow).map((f) => f.name).sort();
-    expect(writable).toEqual(['BF16', 'F16', 'F32', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0']);
+    expect(writable).toEqual(['BF16', 'F16', 'F32', 'Q4_0', 'Q4_1', 'Q4_K', 'Q5_0', 'Q5_1', 'Q5_K', 'Q6_K', 'Q8_0']);
   });
 
   it('rejects other types with an error naming the type and listing the supported ones', () => {
