@@ -33,3 +33,6 @@ export {
 export { summarizeTimings, type GenerationTimings } from './engine/timings.js';
 export { ContextOverflowError, ContextBusyError, DisposedError } from './engine/errors.js';
 export * from './synth/index.js';
+export * from './quantize/index.js';
+export { InferenceEngine, RequestHandle, type EngineOptions, type EngineObserver, type EngineStepGauges, type EngineRequestResult } from './engine/scheduler.js';
+export { PagedSequenceKV } from './model/paged-kv-cache.js';

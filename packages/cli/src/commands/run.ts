@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { floatOption, info, intOption, requirePositional, UsageError } from '../usage.js';
 import { openModel } from '../open-model.js';
+import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
 
-const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--json]';
+const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -20,6 +21,7 @@ export async function run(argv: string[]): Promise<void> {
       'repeat-penalty': { type: 'string' },
       ctx: { type: 'string', short: 'c' },
       json: { type: 'boolean', default: false },
+      ...KV_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,9 +38,10 @@ export async function run(argv: string[]): Promise<void> {
     minP: floatOption('min-p', values['min-p']),
     repeatPenalty: floatOption('repeat-penalty', values['repeat-penalty']),
   };
+  const kvOptions = kvContextOptions(values);
   const model = await openModel(path, { quiet: values.json });
   try {
-    const ctx = model.createContext({ contextSize });
+    const ctx = model.createContext({ contextSize, ...kvOptions });
     const gen = ctx.generate(values.prompt, { ...sampling, maxTokens });
     for await (const t of gen) if (!values.json) process.stdout.write(t.text);
     const r = await gen.result();
@@ -53,6 +56,8 @@ export async function run(argv: string[]): Promise<void> {
         tokens_per_s: round(tm.decodeTokensPerSecond),
         prompt_tokens_per_s: round(tm.prefillTokensPerSecond),
         itl_ms: Array.from(tm.itlMs, round),
+        cached_prompt_tokens: r.cachedPromptTokens,
+        kv_cache: r.kvCache,
       })}\n`);
     } else {
       process.stdout.write('\n');

@@ -3,9 +3,11 @@
  * model's arena once. `generate` streams tokens with a timestamp each; `evaluate` runs
  * teacher-forced batches for logits (eval, perplexity).
  */
+import { PagedKVCache, type GcConfig, type KVCacheStats } from '@legato/kvcache';
 import { Sampler, StopStringMatcher, type SamplingOptions } from '../sample/index.js';
 import { LlamaForward } from '../model/forward.js';
 import { ContiguousKVCache, type KVCache } from '../model/kv-cache.js';
+import { PagedSequenceKV } from '../model/paged-kv-cache.js';
 import { ContextBusyError, ContextOverflowError, DisposedError } from './errors.js';
 import type { LlamaModel } from './model.js';
 import { summarizeTimings, type GenerationTimings } from './timings.js';
@@ -15,6 +17,19 @@ export interface ContextOptions {
   contextSize?: number;
   /** Most tokens one forward pass processes; longer prompts are prefilled in micro-batches. Default 512. */
   batchSize?: number;
+  /**
+   * 'paged' (default): K/V in fixed-size blocks from a pool, with prefix caching and a garbage
+   * collector (vLLM's PagedAttention). 'contiguous': one preallocated run per layer.
+   */
+  kvCache?: 'paged' | 'contiguous';
+  /** Token slots per KV block: 8, 16 or 32. Default 16. */
+  blockSize?: number;
+  /** Bytes of KV block pool. Default: room for the context twice over (so a finished prompt stays cached). */
+  kvMemoryBytes?: number;
+  /** The KV cache's garbage collector. Default `{ policy: 'eager' }`. */
+  gc?: GcConfig;
+  /** Reuse the KV blocks of an earlier generation's identical prompt prefix. Default true. */
+  prefixCaching?: boolean;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -50,6 +65,10 @@ export interface GenerationResult {
   readonly text: string;
   readonly finishReason: FinishReason;
   readonly timings: GenerationTimings;
+  /** Prompt tokens whose K/V came from the prefix cache instead of being computed. */
+  readonly cachedPromptTokens: number;
+  /** The paged cache's statistics when the generation ended (undefined for a contiguous cache). */
+  readonly kvCache?: KVCacheStats;
 }
 
 export interface EvaluateOptions {
@@ -97,7 +116,10 @@ export class LlamaContext {
   readonly contextSize: number;
   readonly batchSize: number;
   private readonly forward: LlamaForward;
-  private readonly cache: KVCache;
+  /** The contiguous cache, when that layout was chosen. */
+  private readonly contiguous: ContiguousKVCache | undefined;
+  /** The block pool, when the paged layout was chosen (the default). */
+  readonly kvPool: PagedKVCache | undefined;
   private readonly regions: number[] = [];
   private readonly step = new Int32Array(1);
   private disposed = false;
@@ -114,10 +136,29 @@ export class LlamaContext {
     this.batchSize = Math.min(options.batchSize ?? 512, this.contextSize);
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
     const arena = model.arena;
-    const kvFloats = ContiguousKVCache.floatsNeeded(c.nLayers, this.contextSize, c.kvDim);
-    const kv = arena.allocF32(kvFloats);
-    this.regions.push(kv.byteOffset);
-    this.cache = new ContiguousKVCache(kv, c.nLayers, this.contextSize, c.kvDim);
+    if (options.kvCache === 'contiguous') {
+      const kv = arena.allocF32(ContiguousKVCache.floatsNeeded(c.nLayers, this.contextSize, c.kvDim));
+      this.regions.push(kv.byteOffset);
+      this.contiguous = new ContiguousKVCache(kv, c.nLayers, this.contextSize, c.kvDim);
+    } else {
+      const blockSize = options.blockSize ?? 16;
+      const bytesPerToken = 2 * c.nLayers * c.kvDim * 4;
+      const memoryBytes = options.kvMemoryBytes ?? 2 * Math.ceil(this.contextSize / blockSize) * blockSize * bytesPerToken;
+      this.kvPool = new PagedKVCache({
+        layers: c.nLayers,
+        kvHeads: c.nKVHeads,
+        headDim: c.headDim,
+        blockSize,
+        memoryBytes,
+        gc: options.gc,
+        prefixCaching: options.prefixCaching ?? true,
+        storage: (n) => {
+          const at = arena.alloc(n);
+          this.regions.push(at);
+          return { buffer: arena.buffer, byteOffset: at, byteLength: n, zeroed: true };
+        },
+      });
+    }
     this.forward = new LlamaForward(c, model.weights, model.backend, arena, { maxBatch: this.batchSize, maxContext: this.contextSize });
   }
 
@@ -147,12 +188,18 @@ export class LlamaContext {
     this.enter();
     try {
       const V = this.model.config.vocabSize;
-      for (let start = 0; start < ids.length; start += this.batchSize) {
-        options.signal?.throwIfAborted();
-        const n = Math.min(this.batchSize, ids.length - start);
-        const all = this.forward.run(ids.slice(start, start + n), n, start, this.cache, true);
-        for (let t = 0; t < n; t++) options.onLogits(start + t, all.subarray(t * V, (t + 1) * V));
-        await turn();
+      // Every position's logits are wanted, so nothing may come from the prefix cache.
+      const kv = this.contiguous ?? new PagedSequenceKV(this.kvPool!, this.kvPool!.createSequence(), this.contextSize);
+      try {
+        for (let start = 0; start < ids.length; start += this.batchSize) {
+          options.signal?.throwIfAborted();
+          const n = Math.min(this.batchSize, ids.length - start);
+          const all = this.forward.run(ids.slice(start, start + n), n, start, kv, true);
+          for (let t = 0; t < n; t++) options.onLogits(start + t, all.subarray(t * V, (t + 1) * V));
+          await turn();
+        }
+      } finally {
+        this.closeSequence(kv);
       }
     } finally {
       this.busy = false;
@@ -171,15 +218,26 @@ export class LlamaContext {
     let text = '';
     let finishReason: FinishReason = 'length';
     let prefillEnd = start;
+    let cached = 0;
+    let kvStats: KVCacheStats | undefined;
+    const kv = this.openSequence(promptIds);
+    const pool = this.kvPool;
     try {
-      this.cache.truncate(0);
+      cached = this.cachedLength(kv);
       for (const id of promptIds) sampler.accept(id);
-      // Prefill in micro-batches; the event loop turns between them so an abort can land.
-      for (let s = 0; s < promptIds.length; s += this.batchSize) {
+      // Prefill what the prefix cache did not supply, in micro-batches; the event loop turns
+      // between them so an abort can land.
+      for (let s = cached; s < promptIds.length; s += this.batchSize) {
         o.signal?.throwIfAborted();
         const n = Math.min(this.batchSize, promptIds.length - s);
-        this.forward.run(promptIds.slice(s, s + n), n, s, this.cache);
+        this.forward.run(promptIds.slice(s, s + n), n, s, kv);
         if (s + n < promptIds.length) await turn();
+      }
+      const seq = kv instanceof PagedSequenceKV ? kv.seq : -1;
+      const tokens = seq >= 0 ? new Int32Array(this.contextSize) : undefined;
+      if (tokens) {
+        for (let i = 0; i < promptIds.length; i++) tokens[i] = promptIds[i];
+        pool!.commitTokens(seq, tokens, promptIds.length);
       }
       prefillEnd = performance.now();
       let pos = promptIds.length;
@@ -212,7 +270,12 @@ export class LlamaContext {
         }
         if (ids.length >= maxTokens) continue;
         step[0] = id;
-        this.forward.run(step, 1, pos++, this.cache);
+        if (tokens) tokens[pos] = id;
+        this.forward.run(step, 1, pos++, kv);
+        if (tokens) {
+          pool!.commitTokens(seq, tokens, pos);
+          pool!.step();
+        }
         await turn();
         if (o.signal?.aborted) {
           finishReason = 'abort';
@@ -221,6 +284,8 @@ export class LlamaContext {
       }
       if (finishReason !== 'stop') text += stops.push(decoder.flush()).emit + stops.flush();
     } finally {
+      this.closeSequence(kv);
+      kvStats = pool?.stats();
       this.busy = false;
     }
     return {
@@ -229,7 +294,28 @@ export class LlamaContext {
       text,
       finishReason,
       timings: summarizeTimings(start, prefillEnd, promptIds.length, times.subarray(0, ids.length)),
+      cachedPromptTokens: cached,
+      kvCache: kvStats,
     };
+  }
+
+  /** A fresh sequence for `prompt`: its KV view and how many prompt tokens are already cached. */
+  private openSequence(prompt: readonly number[]): KVCache {
+    if (this.contiguous) {
+      this.contiguous.truncate(0);
+      return this.contiguous;
+    }
+    const pool = this.kvPool!;
+    const seq = pool.createSequence({ promptTokens: prompt });
+    return new PagedSequenceKV(pool, seq, this.contextSize);
+  }
+
+  private cachedLength(kv: KVCache): number {
+    return kv instanceof PagedSequenceKV ? kv.length : 0;
+  }
+
+  private closeSequence(kv: KVCache): void {
+    if (kv instanceof PagedSequenceKV) kv.dispose();
   }
 
   private enter(): void {

@@ -1,5 +1,5 @@
 /** Loading a model: GGUF → arena → bound weights → tokenizer → compute backend. */
-import { Arena, ReferenceBackend, type ComputeBackend } from '@legato/quant';
+import { Arena, ReferenceBackend, WasmBackend, wasmKernelsSupported, type ComputeBackend } from '@legato/quant';
 import { readGGUFHeader } from '../gguf/header.js';
 import { loadGGUF, type GGUFFile, type LoadProgress } from '../gguf/load.js';
 import { readLlamaConfig, type LlamaConfig } from '../model/config.js';
@@ -13,10 +13,23 @@ export interface LoadModelOptions {
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
   /**
-   * How matrix products are computed: a backend instance, or a factory given the arena (so fast
-   * backends can share the model's memory). Default: the plain-TypeScript reference backend.
+   * How matrix products are computed: 'wasm' (WebAssembly SIMD kernels across worker threads,
+   * llama.cpp's quantized-activation scheme), 'reference' (plain TypeScript, f32 math), a backend
+   * instance, or a factory given the arena. Default 'auto': 'wasm' where the runtime supports
+   * WebAssembly SIMD and shared memory, else 'reference'.
    */
-  backend?: ComputeBackend | ((arena: Arena) => ComputeBackend | Promise<ComputeBackend>);
+  backend?: 'auto' | 'wasm' | 'reference' | ComputeBackend | ((arena: Arena) => ComputeBackend | Promise<ComputeBackend>);
+  /** Threads for the 'wasm' backend, the calling thread included. Default: one per core; 1 = no workers. */
+  threads?: number;
+}
+
+async function createBackend(arena: Arena, o: LoadModelOptions): Promise<ComputeBackend> {
+  const b = o.backend ?? 'auto';
+  if (typeof b === 'function') return b(arena);
+  if (typeof b === 'object') return b;
+  if (b === 'reference' || (b === 'auto' && !wasmKernelsSupported())) return new ReferenceBackend();
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw new RangeError(`threads must be a positive integer, got ${o.threads}`);
+  return WasmBackend.create(arena, { threads: o.threads });
 }
 
 export class LlamaModel {
@@ -48,8 +61,7 @@ export class LlamaModel {
     const tokenizer = Tokenizer.fromMetadata(header.metadata);
     const file = await loadGGUF(path, { onProgress: options.onProgress, signal: options.signal });
     const weights = bindLlamaWeights(file, config);
-    const b = options.backend;
-    const backend = b === undefined ? new ReferenceBackend() : typeof b === 'function' ? await b(file.arena) : b;
+    const backend = await createBackend(file.arena, options);
     return new LlamaModel(path, file, config, weights, tokenizer, backend);
   }
 

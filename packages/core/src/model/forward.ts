@@ -19,8 +19,20 @@ export interface ForwardOptions {
   maxContext: number;
 }
 
+/** Tokens for one forward pass, possibly from several sequences (continuous batching). */
+export interface ForwardBatch {
+  n: number;
+  readonly tokens: Int32Array;
+  readonly positions: Int32Array;
+  readonly caches: KVCache[];
+  /** Which rows need logits, in output order. */
+  readonly logitRows: Int32Array;
+  nLogits: number;
+}
+
 export class LlamaForward {
   readonly maxBatch: number;
+  readonly maxContext: number;
   private readonly x: Float32Array;
   private readonly xb: Float32Array;
   private readonly q: Float32Array;
@@ -31,6 +43,7 @@ export class LlamaForward {
   private readonly gate: Float32Array;
   private readonly up: Float32Array;
   private readonly invFreq: Float64Array;
+  private readonly eps: Float64Array;
   /** Logits of the last token of the latest run. */
   readonly logits: Float32Array;
   private allLogits: Float32Array | undefined;
@@ -52,45 +65,92 @@ export class LlamaForward {
     this.k = this.alloc(B * c.kvDim);
     this.v = this.alloc(B * c.kvDim);
     this.att = this.alloc(B * c.dim);
-    this.scores = this.alloc(options.maxContext);
+    this.maxContext = options.maxContext;
+    this.scores = this.alloc(c.nHeads * options.maxContext);
+    this.batch = {
+      n: 0,
+      tokens: new Int32Array(B),
+      positions: new Int32Array(B),
+      caches: new Array<KVCache>(B),
+      logitRows: new Int32Array(B),
+      nLogits: 0,
+    };
     this.gate = this.alloc(B * c.ffnDim);
     this.up = this.alloc(B * c.ffnDim);
     this.logits = this.alloc(c.vocabSize);
     this.invFreq = ropeInvFreq(c.ropeDim, c.ropeFreqBase);
+    this.eps = Float64Array.of(c.rmsEps);
   }
 
   /**
-   * Runs tokens[0..n) at positions pos0..pos0+n-1, writing their K/V into the cache.
+   * The batch `runBatch` processes: token i is `tokens[i]` at `positions[i]` of the sequence whose
+   * K/V live in `caches[i]`. Tokens of one sequence must appear in position order. Preallocated:
+   * fill it in place, never rebuild it.
+   */
+  readonly batch: ForwardBatch;
+
+  /**
+   * Runs tokens[0..n) at positions pos0..pos0+n-1 of one sequence.
    * Fills `this.logits` for the last token; with `allLogits`, returns a [n × vocab] view with
    * the logits of every token (teacher forcing, perplexity).
    */
   run(tokens: ArrayLike<number>, n: number, pos0: number, cache: KVCache, allLogits = false): Float32Array {
-    const c = this.config;
     if (n < 1 || n > this.maxBatch) throw new RangeError(`batch of ${n} tokens (1..${this.maxBatch} allowed)`);
     cache.reserve(pos0 + n);
+    const b = this.batch;
+    for (let t = 0; t < n; t++) {
+      b.tokens[t] = tokens[t];
+      b.positions[t] = pos0 + t;
+      b.caches[t] = cache;
+    }
+    b.n = n;
+    if (allLogits) {
+      for (let t = 0; t < n; t++) b.logitRows[t] = t;
+      b.nLogits = n;
+      const out = this.runBatch();
+      this.logits.set(out.subarray((n - 1) * this.config.vocabSize, n * this.config.vocabSize));
+      return out;
+    }
+    b.logitRows[0] = n - 1;
+    b.nLogits = 1;
+    return this.runBatch();
+  }
+
+  /**
+   * Runs `this.batch` (tokens of one or many sequences) as one set of matrix products, and returns
+   * the logits of the rows listed in `batch.logitRows`, [nLogits × vocab]. A single row lands in
+   * `this.logits` itself.
+   */
+  runBatch(): Float32Array {
+    const c = this.config;
+    const b = this.batch;
+    const n = b.n;
+    if (n < 1 || n > this.maxBatch) throw new RangeError(`batch of ${n} tokens (1..${this.maxBatch} allowed)`);
     const { dim, kvDim, headDim, nHeads, nKVHeads, ffnDim } = c;
     const x = this.x;
     const xb = this.xb;
     const emb = getFormat(this.weights.tokenEmbd.type);
     const embRow = this.weights.tokenEmbd.data.length / c.vocabSize;
     for (let t = 0; t < n; t++) {
-      const id = tokens[t];
+      const id = b.tokens[t];
       if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
       emb.dequantizeRow(this.weights.tokenEmbd.data, id * embRow, x, t * dim, dim);
     }
     const q = this.q, k = this.k, v = this.v, att = this.att, gate = this.gate, up = this.up;
-    const kv = cache.data;
     const group = nHeads / nKVHeads;
     const scale = 1 / Math.sqrt(headDim);
     const scores = this.scores;
+    const stride = this.maxContext;
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.weights.layers[l];
-      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.attnNorm, dim, c.rmsEps);
+      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.attnNorm, dim, this.eps);
       this.matmul(L.wq, xb, n, q);
       this.matmul(L.wk, xb, n, k);
       this.matmul(L.wv, xb, n, v);
       for (let t = 0; t < n; t++) {
-        const pos = pos0 + t;
+        const pos = b.positions[t];
+        const cache = b.caches[t];
+        const kv = cache.data;
         rope(q, t * dim, nHeads, headDim, c.ropeDim, pos, this.invFreq);
         rope(k, t * kvDim, nKVHeads, headDim, c.ropeDim, pos, this.invFreq);
         const ko = cache.kOffset(l, pos);
@@ -101,45 +161,52 @@ export class LlamaForward {
         }
       }
       for (let t = 0; t < n; t++) {
-        const len = pos0 + t + 1; // causal: this token sees positions [0, pos]
-        for (let h = 0; h < nHeads; h++) {
-          const qo = t * dim + h * headDim;
-          const kvh = ((h / group) | 0) * headDim;
-          for (let p = 0; p < len; p++) {
-            const ko = cache.kOffset(l, p) + kvh;
+        const cache = b.caches[t];
+        const kv = cache.data;
+        const len = b.positions[t] + 1; // causal: this token sees positions [0, pos]
+        const qt = t * dim;
+        // Positions outer, heads inner: each cached K/V row is located once per token, which is
+        // what makes a paged cache (a block-table lookup per row) cost nearly nothing extra.
+        for (let p = 0; p < len; p++) {
+          const ko = cache.kOffset(l, p);
+          for (let h = 0; h < nHeads; h++) {
+            const qo = qt + h * headDim;
+            const kh = ko + ((h / group) | 0) * headDim;
             let s = 0;
-            for (let d = 0; d < headDim; d++) s += q[qo + d] * kv[ko + d];
-            scores[p] = s * scale;
+            for (let d = 0; d < headDim; d++) s += q[qo + d] * kv[kh + d];
+            scores[h * stride + p] = s * scale;
           }
-          softmax(scores, 0, len);
-          const ao = t * dim + h * headDim;
-          for (let d = 0; d < headDim; d++) att[ao + d] = 0;
-          for (let p = 0; p < len; p++) {
-            const vo = cache.vOffset(l, p) + kvh;
-            const a = scores[p];
-            for (let d = 0; d < headDim; d++) att[ao + d] += a * kv[vo + d];
+        }
+        for (let h = 0; h < nHeads; h++) softmax(scores, h * stride, len);
+        att.fill(0, qt, qt + dim);
+        for (let p = 0; p < len; p++) {
+          const vo = cache.vOffset(l, p);
+          for (let h = 0; h < nHeads; h++) {
+            const a = scores[h * stride + p];
+            const ao = qt + h * headDim;
+            const vh = vo + ((h / group) | 0) * headDim;
+            for (let d = 0; d < headDim; d++) att[ao + d] += a * kv[vh + d];
           }
         }
       }
       this.matmul(L.wo, att, n, xb);
       addInPlace(x, xb, n * dim);
-      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps);
+      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, this.eps);
       this.matmul(L.wGate, xb, n, gate);
       this.matmul(L.wUp, xb, n, up);
       swiglu(gate, up, n * ffnDim);
       this.matmul(L.wDown, gate, n, xb);
       addInPlace(x, xb, n * dim);
     }
-    if (allLogits) {
-      const out = this.allLogitsBuffer();
-      for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, this.weights.outputNorm, dim, c.rmsEps);
-      this.matmul(this.weights.output, xb, n, out);
-      this.logits.set(out.subarray((n - 1) * c.vocabSize, n * c.vocabSize));
-      return out.subarray(0, n * c.vocabSize);
+    const m = b.nLogits;
+    for (let i = 0; i < m; i++) rmsNorm(xb, i * dim, x, b.logitRows[i] * dim, this.weights.outputNorm, dim, this.eps);
+    if (m === 1) {
+      this.matmul(this.weights.output, xb, 1, this.logits);
+      return this.logits;
     }
-    rmsNorm(xb, 0, x, (n - 1) * dim, this.weights.outputNorm, dim, c.rmsEps);
-    this.matmul(this.weights.output, xb, 1, this.logits);
-    return this.logits;
+    const out = this.allLogitsBuffer();
+    this.matmul(this.weights.output, xb, m, out);
+    return out.subarray(0, m * c.vocabSize);
   }
 
   private matmul(w: WeightRef, x: Float32Array, n: number, out: Float32Array): void {

@@ -3,14 +3,18 @@
  * Float32Array views with explicit offsets, so they run on arena memory without copies.
  */
 
-/** out[o..o+n) = x[xo..) / sqrt(mean(x²) + eps) * w — llama.cpp's RMSNorm. */
-export function rmsNorm(out: Float32Array, o: number, x: Float32Array, xo: number, w: Float32Array, n: number, eps: number): void {
+/**
+ * out[o..o+n) = x[xo..) / sqrt(mean(x²) + eps) * w — llama.cpp's RMSNorm.
+ * `eps` arrives in a Float64Array: V8 boxes a non-integer number passed to a function it does not
+ * inline, and this runs several times per decode step, which must allocate nothing.
+ */
+export function rmsNorm(out: Float32Array, o: number, x: Float32Array, xo: number, w: Float32Array, n: number, eps: Float64Array): void {
   let ss = 0;
   for (let i = 0; i < n; i++) {
     const v = x[xo + i];
     ss += v * v;
   }
-  const scale = 1 / Math.sqrt(ss / n + eps);
+  const scale = 1 / Math.sqrt(ss / n + eps[0]);
   for (let i = 0; i < n; i++) out[o + i] = x[xo + i] * scale * w[i];
 }
 

@@ -10,7 +10,7 @@ const refs = JSON.parse(readFileSync(modelPath('reference-greedy.json'), 'utf8')
 const ref = refs['stories260K.gguf'];
 let model: LlamaModel;
 beforeAll(async () => {
-  model = await loadModel(modelPath('stories260K.gguf'));
+  model = await loadModel(modelPath('stories260K.gguf'), { backend: 'reference' });
 });
 afterAll(() => model.dispose());
 
@@ -96,7 +96,7 @@ describe('generate', () => {
   });
 
   it('dispose returns every byte of the context to the arena; disposed objects refuse work', async () => {
-    const m = await loadModel(modelPath('stories260K.gguf'));
+    const m = await loadModel(modelPath('stories260K.gguf'), { backend: 'reference' });
     const before = m.arena.liveBytes;
     const ctx = m.createContext({ contextSize: 512 });
     expect(m.arena.liveBytes).toBeGreaterThan(before);

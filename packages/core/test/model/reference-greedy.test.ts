@@ -19,8 +19,9 @@ const FLOAT_MODELS = ['stories260K.gguf', 'TinyStories-656K-F32.gguf', 'TinyStor
 const QUANT_MODELS = Object.keys(refs).filter((k) => !FLOAT_MODELS.includes(k));
 
 const loaded: LlamaModel[] = [];
+/** The f32 reference is matched by the plain-TypeScript backend, which computes in f32 too. */
 async function open(name: string): Promise<LlamaModel> {
-  const m = await loadModel(modelPath(name));
+  const m = await loadModel(modelPath(name), { backend: 'reference' });
   loaded.push(m);
   return m;
 }
