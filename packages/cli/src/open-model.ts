@@ -8,10 +8,12 @@ export function checkModelPath(path: string): void {
   if (!statSync(path).isFile()) throw new UsageError(`not a file: ${path}`);
 }
 
-export async function openModel(path: string, opts: { quiet?: boolean } = {}): Promise<LlamaModel> {
+export async function openModel(path: string, opts: { quiet?: boolean; threads?: number; backend?: 'auto' | 'wasm' | 'reference' } = {}): Promise<LlamaModel> {
   checkModelPath(path);
   const tty = process.stderr.isTTY && !opts.quiet;
   const model = await loadModel(path, {
+    threads: opts.threads,
+    backend: opts.backend,
     onProgress: tty
       ? (p) => process.stderr.write(`\rloading ${path} ${(p.fraction * 100).toFixed(0).padStart(3)}%`)
       : undefined,

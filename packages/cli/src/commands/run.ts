@@ -4,7 +4,7 @@ import { floatOption, info, intOption, requirePositional, UsageError } from '../
 import { openModel } from '../open-model.js';
 import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
 
-const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--json]';
+const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -21,6 +21,8 @@ export async function run(argv: string[]): Promise<void> {
       'repeat-penalty': { type: 'string' },
       ctx: { type: 'string', short: 'c' },
       json: { type: 'boolean', default: false },
+      threads: { type: 'string', short: 't' },
+      backend: { type: 'string' },
       ...KV_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -39,7 +41,10 @@ export async function run(argv: string[]): Promise<void> {
     repeatPenalty: floatOption('repeat-penalty', values['repeat-penalty']),
   };
   const kvOptions = kvContextOptions(values);
-  const model = await openModel(path, { quiet: values.json });
+  const threads = intOption('threads', values.threads, 1);
+  const backend = values.backend;
+  if (backend !== undefined && !['auto', 'wasm', 'reference'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
+  const model = await openModel(path, { quiet: values.json, threads, backend: backend as 'auto' | 'wasm' | 'reference' | undefined });
   try {
     const ctx = model.createContext({ contextSize, ...kvOptions });
     const gen = ctx.generate(values.prompt, { ...sampling, maxTokens });
