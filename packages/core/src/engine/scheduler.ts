@@ -230,15 +230,33 @@ export class InferenceEngine {
     return this.running.length;
   }
 
+  /**
+   * Steps until no request is left. An error inside a step (a kernel trap, an out-of-memory arena)
+   * fails every unfinished request with it rather than escaping as an unhandled rejection: the
+   * process keeps running and every handle settles.
+   */
   private async loop(): Promise<void> {
     try {
       while (!this.disposed && (this.waiting.length || this.running.length)) {
         this.step();
         await turn();
       }
+    } catch (e) {
+      this.failAll(e);
     } finally {
       this.looping = undefined;
     }
+  }
+
+  private failAll(error: unknown): void {
+    for (const r of [...this.running, ...this.waiting]) {
+      r.kv?.dispose();
+      r.kv = undefined;
+      this.options.observer?.onFinish?.(r.id, performance.now(), 'error');
+      r.handle.finish(undefined, error);
+    }
+    this.running.length = 0;
+    this.waiting.length = 0;
   }
 
   /** One scheduler iteration: decode tokens for running sequences, then prefill chunks. */
@@ -464,12 +482,7 @@ export class InferenceEngine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const r of [...this.running, ...this.waiting]) {
-      r.kv?.dispose();
-      r.handle.finish(undefined, new DisposedError('engine'));
-    }
-    this.running.length = 0;
-    this.waiting.length = 0;
+    this.failAll(new DisposedError('engine'));
     this.unsubscribeGc();
     this.forward.dispose();
     for (const at of this.regions) this.model.arena.free(at);

@@ -90,3 +90,30 @@ describe('InferenceEngine (continuous batching)', () => {
     expect(() => engine.submit('x')).toThrow(/disposed/);
   });
 });
+
+describe('InferenceEngine failures', () => {
+  it('an error inside a step fails every open request instead of crashing the process', async () => {
+    const boom = new Error('kernel trap');
+    let calls = 0;
+    const failing = await loadModel(modelPath('stories260K.gguf'), {
+      backend: {
+        name: 'failing',
+        matmul: (w, x, n, out) => {
+          if (++calls > 40) throw boom;
+          model.backend.matmul(w, x, n, out);
+        },
+        dispose: () => undefined,
+      },
+    });
+    const engine = new InferenceEngine(failing, { contextSize: 128 });
+    const a = engine.submit('Once upon a time', { temperature: 0, maxTokens: 50 });
+    const b = engine.submit('The cat', { temperature: 0, maxTokens: 50 });
+    await expect(a.result()).rejects.toBe(boom);
+    await expect(b.result()).rejects.toBe(boom);
+    await expect((async () => { for await (const _t of a); })()).rejects.toBe(boom);
+    await engine.idle();
+    expect(engine.kvStats().blocksUsed).toBe(0);
+    engine.dispose();
+    failing.dispose();
+  });
+});
