@@ -15,7 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   perplexity: { summary: 'perplexity of a text file, as llama-perplexity computes it', load: async () => (await import('./commands/perplexity.js')).perplexity },
   synth: { summary: 'write a random-weight model in a real model\'s shape', load: async () => (await import('./commands/synth.js')).synth },
   quantize: { summary: 'quantize a model to Q8_0, Q4_0, Q4_K_M, … as llama-quantize does', load: async () => (await import('./commands/quantize.js')).quantize },
-  demo: { summary: 'synthesize a small model, stream from it, print timings', load: async () => (await import('./commands/demo.js')).demo },
+  demo: { summary: 'the quick GC-stutter experiment on a synthesized model (the README main job)', load: async () => (await import('./commands/demo.js')).demo },
   lab: { summary: 'experiments: lab stutter (KV-cache and V8 GC vs inter-token latency)', load: async () => (await import('./commands/lab.js')).lab },
   bench: { summary: "llama-bench's pp/tg tests; bench serve: a serving load with goodput", load: async () => (await import('./commands/bench.js')).bench },
 };
