@@ -540,9 +540,7 @@ export class PagedKVCache {
     g.blocksVerified = gc.blocksVerified;
     g.corruptBlocksFound = gc.corruptBlocksFound;
     g.onDemandScrubs = gc.onDemandScrubs;
-    g.totalPauseMs = gc.totalPauseMs;
-    g.maxPauseMs = gc.maxPauseMs;
-    g.lastPauseMs = gc.lastPauseMs;
+    gc.reportPauses(g);
     return out;
   }
 

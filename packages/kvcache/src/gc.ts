@@ -33,6 +33,7 @@
  * (scrubbing it too, except under 'off').
  */
 import { KVFreeBlockCorruptedError } from './errors.js';
+import { PauseTimer, type PauseStats } from './pause-timer.js';
 import { BLOCK_FREE, type BlockPool } from './pool.js';
 import type { PrefixCache } from './prefix.js';
 
@@ -46,7 +47,10 @@ export interface GcConfig {
   intervalTokens?: number;
   /** Periodic: sweep early once this fraction of blocks (0..1) is not clean-free. Default 0.9. */
   watermark?: number;
-  /** Incremental: work per step. Defaults: 8 blocks, 500 µs, whichever ends first. */
+  /**
+   * Incremental: work per step. Defaults: 8 blocks, 500 µs, whichever ends first (time budgets
+   * beyond ~1.07 s count as that).
+   */
   budget?: { blocks?: number; microseconds?: number };
   /** Unreferenced cached prefix blocks to keep; more are evicted by GC cycles. Default: no limit. */
   retainCachedBlocks?: number;
@@ -64,7 +68,7 @@ export type GcReason = 'free' | 'interval' | 'watermark' | 'slice' | 'manual';
 export interface GcEvent {
   policy: GcPolicy;
   reason: GcReason;
-  /** performance.now() at the start of the cycle. */
+  /** When the cycle started, in ms on performance.now()'s timebase. */
   startTime: number;
   durationMs: number;
   blocksEvicted: number;
@@ -96,9 +100,6 @@ export class GarbageCollector {
   blocksVerified = 0;
   corruptBlocksFound = 0;
   onDemandScrubs = 0;
-  totalPauseMs = 0;
-  maxPauseMs = 0;
-  lastPauseMs = 0;
 
   private tokensSinceCycle = 0;
   /** Next block an incremental verification pass inspects; `capacity` when no pass is running. */
@@ -111,8 +112,14 @@ export class GarbageCollector {
   private cycleEvicted = 0;
   private cycleScrubbed = 0;
   private cycleVerified = 0;
-  /** performance.now() at the start of the running cycle (a field: a double argument would be boxed). */
-  private cycleStart = 0;
+  private readonly timer: PauseTimer;
+  // Integer forms of the limits, so the per-step checks compute no doubles (see PauseTimer).
+  /** Blocks not clean-free from which `usage() >= watermark`; capacity + 1 if never. */
+  private readonly watermarkBlocks: number;
+  /** `retainCachedBlocks`, whole and at most the pool size (Infinity is not a small integer). */
+  private readonly keepCached: number;
+  /** `budgetBlocks`, at most what one slice could ever do (a scrub and a verification per block). */
+  private readonly sliceBlocks: number;
 
   constructor(
     private readonly pool: BlockPool,
@@ -134,6 +141,10 @@ export class GarbageCollector {
     }
     this.retainCachedBlocks = config.retainCachedBlocks ?? Number.POSITIVE_INFINITY;
     if (!(this.retainCachedBlocks >= 0)) throw new RangeError(`gc.retainCachedBlocks must be ≥ 0`);
+    this.keepCached = Math.floor(Math.min(this.retainCachedBlocks, pool.capacity));
+    this.sliceBlocks = Math.ceil(Math.min(this.budgetBlocks, 2 * pool.capacity));
+    this.watermarkBlocks = this.firstBlocksAtWatermark();
+    this.timer = new PauseTimer(this.budgetMicroseconds);
     this.verifyFreeBlocks = (config.verifyFreeBlocks ?? true) && policy !== 'off';
     this.verifyCursor = pool.capacity;
     this.event = {
@@ -157,6 +168,26 @@ export class GarbageCollector {
     };
   }
 
+  /** Sum of all cycle pauses, ms. */
+  get totalPauseMs(): number {
+    return this.timer.totalMs;
+  }
+
+  /** Longest cycle pause, ms. */
+  get maxPauseMs(): number {
+    return this.timer.maxMs;
+  }
+
+  /** Latest cycle pause, ms. */
+  get lastPauseMs(): number {
+    return this.timer.lastMs;
+  }
+
+  /** Writes totalPauseMs, maxPauseMs and lastPauseMs into `out` (allocation-free, unlike the getters). */
+  reportPauses(out: PauseStats): void {
+    this.timer.report(out);
+  }
+
   /** Bytes scrubbed so far. */
   get bytesScrubbed(): number {
     return this.blocksScrubbed * this.pool.bytesPerBlock;
@@ -171,7 +202,7 @@ export class GarbageCollector {
   /** Called after an operation released blocks: the eager policy does its work now. */
   afterRelease(): void {
     if (this.policy !== 'eager') return;
-    if (this.pool.dirtyCount > 0 || this.prefix.cachedCount > this.retainCachedBlocks) this.cycle('free', false);
+    if (this.pool.dirtyCount > 0 || this.prefix.cachedCount > this.keepCached) this.cycle('free', false);
   }
 
   /** One decode step of `tokens` tokens (normally 1): runs periodic sweeps and incremental slices. */
@@ -179,7 +210,9 @@ export class GarbageCollector {
     this.tokensSinceCycle += tokens;
     if (this.policy === 'periodic') {
       if (this.tokensSinceCycle >= this.intervalTokens) this.cycle('interval', true);
-      else if (this.usage() >= this.watermark && this.hasReclaimableWork()) this.cycle('watermark', true);
+      else if (this.pool.capacity - this.pool.freeCount >= this.watermarkBlocks && this.hasReclaimableWork()) {
+        this.cycle('watermark', true);
+      }
     } else if (this.policy === 'incremental') {
       this.slice();
     }
@@ -225,8 +258,22 @@ export class GarbageCollector {
     return 1 - this.pool.freeCount / this.pool.capacity;
   }
 
+  /** The smallest count of not-clean-free blocks at which `usage()` reaches the watermark. */
+  private firstBlocksAtWatermark(): number {
+    const capacity = this.pool.capacity;
+    // usage() grows with the count, so bisect on exactly the expression it evaluates.
+    let lo = 0;
+    let hi = capacity + 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (mid <= capacity && 1 - (capacity - mid) / capacity >= this.watermark) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   private hasReclaimableWork(): boolean {
-    return this.pool.dirtyCount > 0 || this.prefix.cachedCount > this.retainCachedBlocks;
+    return this.pool.dirtyCount > 0 || this.prefix.cachedCount > this.keepCached;
   }
 
   private evictOne(): number {
@@ -239,7 +286,7 @@ export class GarbageCollector {
   }
 
   private evictBeyondRetention(): void {
-    const excess = this.prefix.cachedCount - this.retainCachedBlocks;
+    const excess = this.prefix.cachedCount - this.keepCached;
     if (excess > 0) this.evict(excess);
   }
 
@@ -295,22 +342,21 @@ export class GarbageCollector {
       return;
     }
     this.beginCycle();
-    const deadline = this.cycleStart + this.budgetMicroseconds / 1000;
     this.evictBeyondRetention();
     let work = 0;
-    while (work < this.budgetBlocks && this.scrubQueued()) {
+    while (work < this.sliceBlocks && this.scrubQueued()) {
       work++;
-      if (performance.now() >= deadline) break;
+      if (this.timer.expired()) break;
     }
     const state = this.pool.state;
     // The clock is read only after real work: skipping used blocks costs nothing worth timing.
-    let timeLeft = work === 0 || performance.now() < deadline;
-    while (timeLeft && this.verifyCursor < capacity && work < this.budgetBlocks) {
+    let timeLeft = work === 0 || !this.timer.expired();
+    while (timeLeft && this.verifyCursor < capacity && work < this.sliceBlocks) {
       const b = this.verifyCursor++;
       if (state[b] !== BLOCK_FREE) continue;
       this.verify(b);
       work++;
-      timeLeft = performance.now() < deadline;
+      timeLeft = !this.timer.expired();
     }
     if (passRunning && this.verifyCursor >= capacity) this.compactPending = true;
     let compacted = false;
@@ -326,24 +372,20 @@ export class GarbageCollector {
   }
 
   private beginCycle(): void {
-    this.cycleStart = performance.now();
+    this.timer.begin(this.listeners.length > 0);
     this.cycleEvicted = 0;
     this.cycleScrubbed = 0;
     this.cycleVerified = 0;
   }
 
   private endCycle(reason: GcReason, compacted: boolean): void {
-    const duration = performance.now() - this.cycleStart;
+    this.timer.end();
     this.cycles++;
-    this.totalPauseMs += duration;
-    this.lastPauseMs = duration;
-    if (duration > this.maxPauseMs) this.maxPauseMs = duration;
     const listeners = this.listeners;
     if (listeners.length === 0) return;
     const e = this.event;
     e.reason = reason;
-    e.startTime = this.cycleStart;
-    e.durationMs = duration;
+    this.timer.describe(e);
     e.blocksEvicted = this.cycleEvicted;
     e.blocksScrubbed = this.cycleScrubbed;
     e.bytesScrubbed = this.cycleScrubbed * this.pool.bytesPerBlock;

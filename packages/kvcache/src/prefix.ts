@@ -35,7 +35,11 @@ function mix(h: number, k: number): number {
   k = Math.imul(k, 0x1b873593);
   h ^= k;
   h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+  // (h * 5 + 0xe6546b64) | 0, added in 16-bit halves: a sum past the 32-bit range would be a heap
+  // number in code V8 has not optimized yet, and this runs for every committed token.
+  h = Math.imul(h, 5);
+  const lo = (h & 0xffff) + 0x6b64;
+  return (((h >>> 16) + 0xe654 + (lo >>> 16)) << 16) | (lo & 0xffff);
 }
 
 function avalanche(h: number): number {
