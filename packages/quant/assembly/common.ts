@@ -1,5 +1,4 @@
-// Helpers shared by every kernel: half-precision decoding, horizontal sums, and the integer
-// multiply-accumulate of one 32-element group.
+// Helpers shared by the kernels: ggml type ids, half-precision decoding and horizontal sums.
 
 /** ggml type ids (the same numbers as GGMLType in src/types.ts). */
 export const F32: i32 = 0;
@@ -62,24 +61,6 @@ export const F16_TABLE: usize = 0;
 // @ts-ignore: decorator
 @inline export function hsumI32(v: v128): i32 {
   return (i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1)) + (i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
-}
-
-/**
- * Σ w·a over one 32-element group as four i32 partial sums. `w0..w3` are the group's weights as
- * i16 lanes in the activation layout's order (see activations.ts); `q` points at the group's 32
- * i16 activations. pmaddwd-style products cannot overflow for any weight/activation range used.
- */
-// @ts-ignore: decorator
-@inline export function dot32(w0: v128, w1: v128, w2: v128, w3: v128, q: usize): v128 {
-  const s01 = i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(q)), i32x4.dot_i16x8_s(w1, v128.load(q, 16)));
-  const s23 = i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(q, 32)), i32x4.dot_i16x8_s(w3, v128.load(q, 48)));
-  return i32x4.add(s01, s23);
-}
-
-/** acc + f32(isum) · scale. */
-// @ts-ignore: decorator
-@inline export function fmaI32(acc: v128, isum: v128, scale: f32): v128 {
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(scale)));
 }
 
 /**

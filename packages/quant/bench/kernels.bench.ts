@@ -1,12 +1,17 @@
 /**
  * Kernel micro-benchmark: GOP/s (2 ops per multiply-add) of each weight type's matmul, for the
  * plain-TypeScript reference and the WASM kernels on 1 and 2 threads, as a matrix-vector product
- * (decode) and a matrix-matrix product (prefill).
+ * (decode) and a matrix-matrix product (prefill), for each weight shape.
  *
- *   node --conditions=source --import tsx packages/quant/bench/kernels.bench.ts [--size 2048] [--tokens 32] [--types Q4_0,Q8_0] [--no-ref] [--stat min]
+ *   node --conditions=source --import tsx packages/quant/bench/kernels.bench.ts [--shapes 2048x2048,5632x2048,32000x2048]
+ *        [--tokens 32] [--types Q4_0,Q8_0] [--no-ref] [--stat min] [--stream-mb 640]
  *
- * --stat min reports the fastest run instead of the median: on a machine shared with other work
- * it estimates what the kernels do when they get the cores.
+ * Shapes are rows×cols. The matvec cycles through enough copies of the matrix to read at least
+ * --stream-mb MB per pass, so its weights stream from DRAM as a real model's do (a single matrix
+ * of a few MB would sit in the last-level cache); it also reports that rate in GB/s of weights.
+ * The reference runs on the first shape only. --stat min reports the fastest run instead of the
+ * median: on a machine shared with other work it estimates what the kernels do when they get the
+ * cores.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -26,17 +31,23 @@ const ALL_TYPES: readonly GGMLType[] = [
 
 const { values } = parseArgs({
   options: {
-    size: { type: 'string', default: '2048' },
+    shapes: { type: 'string', default: '2048x2048,5632x2048,32000x2048' },
     tokens: { type: 'string', default: '32' },
     types: { type: 'string' },
     'no-ref': { type: 'boolean', default: false },
     stat: { type: 'string', default: 'p50' },
+    'stream-mb': { type: 'string', default: '640' },
   },
 });
-const size = Number(values.size);
 if (values.stat !== 'p50' && values.stat !== 'min') throw new Error('--stat is p50 or min');
 const stat = values.stat;
 const tokens = Number(values.tokens);
+const streamBytes = Number(values['stream-mb']) * 1e6;
+const shapes = values.shapes.split(',').map((s) => {
+  const [rows, cols] = s.toLowerCase().split('x').map(Number);
+  if (!(rows > 0 && cols > 0 && cols % 256 === 0)) throw new Error(`bad shape ${s} (rows×cols, cols a multiple of 256)`);
+  return { rows, cols };
+});
 const types = values.types
   ? values.types.split(',').map((name) => {
       const t = ALL_TYPES.find((x) => typeName(x) === name.trim().toUpperCase());
@@ -45,49 +56,76 @@ const types = values.types
     })
   : ALL_TYPES;
 
+const maxCols = Math.max(...shapes.map((s) => s.cols));
+const maxRows = Math.max(...shapes.map((s) => s.rows));
 const arena = new Arena({ initialBytes: 64 << 20 });
 const reference = new ReferenceBackend();
 const wasm1 = new WasmBackend(arena, { threads: 1 });
 const wasm2 = await WasmBackend.create(arena, { threads: 2 });
 
-const x = arena.allocF32(tokens * size);
-x.set(randomF32(rng(7), tokens * size, 2));
-const out = arena.allocF32(tokens * size);
+const x = arena.allocF32(tokens * maxCols);
+x.set(randomF32(rng(7), tokens * maxCols, 2));
+const out = arena.allocF32(tokens * maxRows);
 
-/** GOP/s (from the median or the fastest run) of `backend` multiplying `w` by `n` activation rows. */
-async function measure(backend: ComputeBackend, w: WeightRef, n: number, slow: boolean): Promise<number> {
+/**
+ * GOP/s (from the median or the fastest run) of `backend` multiplying `n` activation rows by each
+ * of `ws` (same shape) in turn.
+ */
+function measure(backend: ComputeBackend, ws: readonly WeightRef[], n: number, slow: boolean): number {
   const bench = new Bench({
     time: slow ? 100 : 400,
     iterations: slow ? 2 : 10,
     warmup: true,
     warmupTime: slow ? 0 : 150,
-    warmupIterations: slow ? 1 : 20,
+    warmupIterations: slow ? 1 : 3,
   });
-  bench.add('matmul', () => backend.matmul(w, x, n, out));
+  bench.add('matmul', () => {
+    for (const w of ws) backend.matmul(w, x, n, out);
+  });
   bench.runSync();
   const r = bench.tasks[0].result;
   if (r.state !== 'completed') throw new Error(`benchmark ${r.state}`);
-  return (2 * w.rows * w.cols * n) / (r.latency[stat] * 1e6);
+  const w = ws[0];
+  return (2 * w.rows * w.cols * n * ws.length) / (r.latency[stat] * 1e6);
 }
 
-const fmt = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(1)).padStart(8);
+const fmt = (v: number | undefined, width = 8): string => (v === undefined ? '—' : v.toFixed(1)).padStart(width);
 
-console.log(`kernels: ${size}×${size} weights, matvec = 1 token, matmul = ${tokens} tokens; GOP/s (${stat === 'p50' ? 'median' : 'fastest run'}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`${'type'.padEnd(7)}| ${'matvec:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)} | ${'matmul:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}`);
+console.log(
+  `kernels: matvec = 1 token over ≥ ${values['stream-mb']} MB of weights (GOP/s, and GB/s of weights), ` +
+    `matmul = ${tokens} tokens (GOP/s); ${stat === 'p50' ? 'median' : 'fastest run'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+);
+console.log(
+  `${'type'.padEnd(7)}${'shape'.padEnd(12)}| ${'matvec:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}` +
+    `${'GB/s×1'.padStart(8)}${'GB/s×2'.padStart(8)} | ${'matmul:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}`,
+);
 for (const type of types) {
-  const bytes = randomRowBytes(rng(type), type, size * size);
-  const addr = arena.alloc(bytes.length);
-  const data = arena.u8(addr, size * rowBytes(type, size));
-  data.set(bytes);
-  const w: WeightRef = { name: typeName(type), type, rows: size, cols: size, data };
-  const refMv = values['no-ref'] ? undefined : await measure(reference, w, 1, true);
-  const mv1 = await measure(wasm1, w, 1, false);
-  const mv2 = await measure(wasm2, w, 1, false);
-  const refMm = values['no-ref'] ? undefined : await measure(reference, w, tokens, true);
-  const mm1 = await measure(wasm1, w, tokens, false);
-  const mm2 = await measure(wasm2, w, tokens, false);
-  console.log(`${typeName(type).padEnd(7)}| ${''.padEnd(8)}${fmt(refMv)}${fmt(mv1)}${fmt(mv2)} | ${''.padEnd(8)}${fmt(refMm)}${fmt(mm1)}${fmt(mm2)}`);
-  arena.free(addr);
+  for (const [si, { rows, cols }] of shapes.entries()) {
+    const bytes = randomRowBytes(rng(type), type, rows * cols);
+    const copies = Math.max(1, Math.ceil(streamBytes / bytes.length));
+    const addrs: number[] = [];
+    const ws: WeightRef[] = [];
+    for (let i = 0; i < copies; i++) {
+      const addr = arena.alloc(bytes.length);
+      arena.u8(addr, bytes.length).set(bytes);
+      addrs.push(addr);
+      ws.push({ name: typeName(type), type, rows, cols, data: arena.u8(addr, rows * rowBytes(type, cols)) });
+    }
+    const one = ws.slice(0, 1);
+    const withRef = si === 0 && !values['no-ref'];
+    const gbs = (gops: number): number => (gops / (2 * rows * cols)) * bytes.length;
+    const refMv = withRef ? measure(reference, one, 1, true) : undefined;
+    const mv1 = measure(wasm1, ws, 1, false);
+    const mv2 = measure(wasm2, ws, 1, false);
+    const refMm = withRef ? measure(reference, one, tokens, true) : undefined;
+    const mm1 = measure(wasm1, one, tokens, false);
+    const mm2 = measure(wasm2, one, tokens, false);
+    console.log(
+      `${typeName(type).padEnd(7)}${`${rows}×${cols}`.padEnd(12)}| ${''.padEnd(8)}${fmt(refMv)}${fmt(mv1)}${fmt(mv2)}${fmt(gbs(mv1))}${fmt(gbs(mv2))}` +
+        ` | ${''.padEnd(8)}${fmt(refMm)}${fmt(mm1)}${fmt(mm2)}`,
+    );
+    for (const a of addrs) arena.free(a);
+  }
 }
 wasm1.dispose();
 wasm2.dispose();

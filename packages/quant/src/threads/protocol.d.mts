@@ -22,7 +22,7 @@ export declare const SPIN_LIMIT: number;
 /** The exports of the kernel module that jobs call. */
 export interface JobKernels {
   matmul(type: number, w: number, rowBytes: number, rows: number, cols: number, r0: number, r1: number, act: number, nTokens: number, out: number): number;
-  quantizeActivations(x: number, xStride: number, cols: number, t0: number, t1: number, act: number): void;
+  quantizeActivations(x: number, xStride: number, cols: number, nTokens: number, t0: number, t1: number, act: number): void;
 }
 
 export declare function firstClaim(gen: number): number;

@@ -53,8 +53,13 @@ export const OP_MATMUL = 1;
 /** args: x, xStride, cols, nTokens, act; chunks are token ranges. */
 export const OP_QUANTIZE = 2;
 
-/** Spin iterations (one Atomics.load each, tens of microseconds in all) before a waiting thread sleeps. */
-export const SPIN_LIMIT = 20000;
+/**
+ * Spin iterations (one Atomics.load each, about a millisecond in all) before a waiting thread
+ * sleeps: long enough that workers stay awake through the caller's own work between two matmuls
+ * (a decode step's attention, norms and activations), since waking a sleeping thread costs tens of
+ * microseconds per job.
+ */
+export const SPIN_LIMIT = 200000;
 
 /** The value of NEXT that opens generation `gen`'s chunk 0. */
 export function firstClaim(gen) {
@@ -75,7 +80,7 @@ export function runChunk(k, ctl, c) {
     case OP_QUANTIZE: {
       const n = ctl[ARGS + 3];
       const t0 = c * size;
-      k.quantizeActivations(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], t0, Math.min(n, t0 + size), ctl[ARGS + 4]);
+      k.quantizeActivations(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], n, t0, Math.min(n, t0 + size), ctl[ARGS + 4]);
       return;
     }
     default:

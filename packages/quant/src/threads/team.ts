@@ -102,10 +102,12 @@ export class WorkerTeam {
   }
 
   /**
-   * Runs job `op` (with the arguments in `args`) over `items` rows or tokens, cut into chunks of a
-   * multiple of `minChunk` items that all threads claim; returns when every chunk is done.
+   * Runs job `op` (with the arguments in `args`) over `items` rows or tokens, cut into about
+   * `chunksPerThread` chunks per thread (each a multiple of `minChunk` items) that all threads
+   * claim; returns when every chunk is done. More chunks rebalance better when a thread is
+   * descheduled; fewer, longer ones stream weights better (each chunk restarts the prefetchers).
    */
-  run(op: number, items: number, minChunk: number): void {
+  run(op: number, items: number, minChunk: number, chunksPerThread = 8): void {
     if (this.disposed) throw new Error('WorkerTeam: used after dispose()');
     const ctl = this.ctl;
     ctl[OP] = op;
@@ -115,8 +117,7 @@ export class WorkerTeam {
       runChunk(this.kernels, ctl, 0);
       return;
     }
-    // About eight chunks per thread: small enough to rebalance when a thread is descheduled.
-    let size = Math.max(minChunk, Math.ceil(items / (this.threads * 8 * minChunk)) * minChunk);
+    let size = Math.max(minChunk, Math.ceil(items / (this.threads * chunksPerThread * minChunk)) * minChunk);
     if (Math.ceil(items / size) > MAX_CHUNKS) size = Math.ceil(items / MAX_CHUNKS / minChunk) * minChunk;
     const chunks = Math.ceil(items / size);
     ctl[CHUNKS] = chunks;
