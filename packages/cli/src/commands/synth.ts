@@ -1,14 +1,14 @@
-/** `legato synth --shape <name|json> --type F32|F16|Q8_0|Q4_0 -o out.gguf [--seed s]`. */
+/** `legato synth --shape <name|json> --type <type> -o out.gguf [--seed s] [--threads n]`. */
 import { parseArgs } from 'node:util';
 import { parseShape, synthesizeModel, SYNTH_TYPES, type SynthType } from '@legato/core';
 import { info, intOption, UsageError } from '../usage.js';
 
-const USAGE = `legato synth --shape <tiny-15m|tinyllama-1.1b|demo-4m|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s]`;
+const USAGE = `legato synth --shape <tiny-15m|tinyllama-1.1b|demo-4m|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s] [--threads n]`;
 
 export async function synth(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { shape: { type: 'string' }, type: { type: 'string', default: 'Q4_0' }, output: { type: 'string', short: 'o' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { shape: { type: 'string' }, type: { type: 'string', default: 'Q4_0' }, output: { type: 'string', short: 'o' }, seed: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
   if (!values.shape) throw new UsageError(`missing --shape; usage: ${USAGE}`);
@@ -26,6 +26,7 @@ export async function synth(argv: string[]): Promise<void> {
     shape,
     type: type as SynthType,
     seed: intOption('seed', values.seed),
+    threads: intOption('threads', values.threads, 1),
     onProgress: process.stderr.isTTY ? (d, n) => process.stderr.write(`\rsynthesizing ${d}/${n} tensors`) : undefined,
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
