@@ -60,7 +60,7 @@ async function llamacpp(): Promise<Record<string, number[]>> {
       const seq = ctx.getSequence();
       try {
         if (test.startsWith('pp')) {
-          const ids = promptOf(n, model.tokens.length ?? 32000, bos);
+          const ids = promptOf(n, model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 32000, bos);
           const t0 = performance.now();
           await seq.evaluateWithoutGeneratingNewTokens(ids as never);
           return (n * 1000) / (performance.now() - t0);

@@ -18,7 +18,7 @@ export async function llamaCppNextTokenProbs(modelPath: string, ids: readonly nu
     const ctx = await model.createContext({ contextSize: Math.max(64, ids.length + 1), threads, batchSize: Math.max(64, ids.length) });
     try {
       const seq = ctx.getSequence();
-      const nVocab = model.tokens.length ?? 0;
+      const nVocab = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
       const input = ids.map((t) => [t, { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } }] as never);
       const out = await seq.controlledEvaluate(input);
       return out.map((o, i) => {
