@@ -72,3 +72,5 @@ export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, cols: i3
   }
   return 0;
 }
+
+export { attention, expArray } from './attention';

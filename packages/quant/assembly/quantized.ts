@@ -23,6 +23,10 @@
 //     is unpacked once per panel.
 // In both, the four per-lane integer dots are summed across with one transposing reduction, so each
 // group costs one conversion and one multiply-add for four outputs.
+//   In the relaxed-SIMD build both kernels take the byte dot (relaxed8, relaxedQ6) for the formats
+//   whose weights fit 7 bits: in decode it multiplies 16 pairs per instruction where the i16 dot
+//   multiplies 8, and the weights skip the EO16 split (measured on one core, weights from DRAM:
+//   Q4_0 matvec 29 → 39 GOP/s, Q4_K 16 → 26, Q6_K 12 → 19).
 //
 // V8 schedules each basic block breadth-first, which keeps every value of a large block live at
 // once and spills; so loop bodies are kept to one sub-block, and where a K-quant sub-block's shifts
@@ -34,7 +38,7 @@
 import {
   Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, loadF16,
 } from './common';
-import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } from './activations';
+import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset, q8Offset } from './activations';
 
 // @ts-ignore: decorator
 @inline function isK(kind: i32): bool {
@@ -358,9 +362,15 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 // @ts-ignore: decorator
 @inline function rowsStep(
   kind: i32, j: i32, acc: v128, bA: usize, bB: usize, bC: usize, bD: usize,
-  q: usize, pd: usize, p32: usize, p16: usize, psum: usize, sStep: usize,
+  q: usize, q8: usize, pd: usize, p32: usize, p16: usize, psum: usize, sStep: usize,
 ): v128 {
-  let isum = sum4(dotGroup(kind, bA, j, q), dotGroup(kind, bB, j, q), dotGroup(kind, bC, j, q), dotGroup(kind, bD, j, q));
+  let isum: v128;
+  if (relaxed8(kind)) {
+    const a0 = v128.load(q8), a1 = v128.load(q8, 16);
+    isum = sum4x16(kind, rowDot8(kind, bA, j, 0, a0, a1), rowDot8(kind, bB, j, 0, a0, a1), rowDot8(kind, bC, j, 0, a0, a1), rowDot8(kind, bD, j, 0, a0, a1));
+  } else {
+    isum = sum4(dotGroup(kind, bA, j, q), dotGroup(kind, bB, j, q), dotGroup(kind, bC, j, q), dotGroup(kind, bD, j, q));
+  }
   if (biasShift(kind) != 0) isum = i32x4.sub(isum, i32x4.splat(load<i32>(psum) << biasShift(kind)));
   const wd = lanes(scale(kind, bA, j), scale(kind, bB, j), scale(kind, bC, j), scale(kind, bD, j));
   acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.mul(wd, f32x4.splat(load<f32>(pd)))));
@@ -385,17 +395,17 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 // @ts-ignore: decorator
 @inline function fourRows(
   kind: i32, pA: usize, pB: usize, pC: usize, pD: usize, cols: i32,
-  aq: usize, qStep: usize, ad: usize, as32: usize, as16: usize, asum: usize, sStep: usize,
+  aq: usize, qStep: usize, aq8: usize, ad: usize, as32: usize, as16: usize, asum: usize, sStep: usize,
 ): v128 {
   const SUB = groupsPerBlock(kind);
   const nb = cols >> 5;
   let acc = f32x4.splat(0);
   let bA = pA, bB = pB, bC = pC, bD = pD;
-  let q = aq, pd = ad, p32 = as32, p16 = as16, psum = asum;
+  let q = aq, q8 = aq8, pd = ad, p32 = as32, p16 = as16, psum = asum;
   for (let g = 0; g < nb; g++) {
     const j = g & (SUB - 1); // sub-block within the (super-)block
-    acc = rowsStep(kind, j, acc, bA, bB, bC, bD, q, pd, p32, p16, psum, sStep);
-    q += qStep; pd += sStep; p32 += sStep; p16 += 2 * sStep; psum += sStep;
+    acc = rowsStep(kind, j, acc, bA, bB, bC, bD, q, q8, pd, p32, p16, psum, sStep);
+    q += qStep; q8 += qStep >> 1; pd += sStep; p32 += sStep; p16 += 2 * sStep; psum += sStep;
     if (j == SUB - 1) {
       const bb = blockBytes(kind);
       bA += bb; bB += bb; bC += bb; bD += bb;
@@ -417,15 +427,26 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 // @ts-ignore: decorator
 @inline function stepK4(
   kind: i32, e: i32, j: i32, acc: v128, bA: usize, bB: usize, bC: usize, bD: usize,
-  D: v128, NDM: v128, SC: v128, MN: v128, q: usize, pd: usize, p32: usize,
+  D: v128, NDM: v128, SC: v128, MN: v128, q: usize, q8: usize, pd: usize, p32: usize,
 ): v128 {
   const c = j >> 1;
+  if (relaxed8(kind)) {
+    const a0 = v128.load(q8), a1 = v128.load(q8, 16);
+    const isum8 = sum4x16(kind, rowDot8(kind, bA, j, e, a0, a1), rowDot8(kind, bB, j, e, a0, a1), rowDot8(kind, bC, j, e, a0, a1), rowDot8(kind, bD, j, e, a0, a1));
+    return stepK4Tail(acc, isum8, j, D, NDM, SC, MN, pd, p32);
+  }
   const isum = sum4(
     dot32(unpackK4(kind, bA, c, e, j, 0), unpackK4(kind, bA, c, e, j, 1), unpackK4(kind, bA, c, e, j, 2), unpackK4(kind, bA, c, e, j, 3), q),
     dot32(unpackK4(kind, bB, c, e, j, 0), unpackK4(kind, bB, c, e, j, 1), unpackK4(kind, bB, c, e, j, 2), unpackK4(kind, bB, c, e, j, 3), q),
     dot32(unpackK4(kind, bC, c, e, j, 0), unpackK4(kind, bC, c, e, j, 1), unpackK4(kind, bC, c, e, j, 2), unpackK4(kind, bC, c, e, j, 3), q),
     dot32(unpackK4(kind, bD, c, e, j, 0), unpackK4(kind, bD, c, e, j, 1), unpackK4(kind, bD, c, e, j, 2), unpackK4(kind, bD, c, e, j, 3), q),
   );
+  return stepK4Tail(acc, isum, j, D, NDM, SC, MN, pd, p32);
+}
+
+/** stepK4's float part, given the four rows' integer dots `isum`. */
+// @ts-ignore: decorator
+@inline function stepK4Tail(acc: v128, isum: v128, j: i32, D: v128, NDM: v128, SC: v128, MN: v128, pd: usize, p32: usize): v128 {
   const wd = f32x4.mul(D, laneByte(SC, j & 3));
   acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.mul(wd, f32x4.splat(load<f32>(pd)))));
   return f32x4.add(acc, f32x4.mul(f32x4.mul(NDM, laneByte(MN, j & 3)), f32x4.splat(load<f32>(p32))));
@@ -454,12 +475,19 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 // @ts-ignore: decorator
 @inline function stepQ6(
   m: i32, j: i32, acc: v128, bA: usize, bB: usize, bC: usize, bD: usize, D: v128,
-  q: usize, pd: usize, p16: usize, sStep: usize,
+  q: usize, q8: usize, pd: usize, p16: usize, sStep: usize,
 ): v128 {
   const h = j >> 2;
-  const H0 = sum4(halvesQ6(bA, h, m, q, false), halvesQ6(bB, h, m, q, false), halvesQ6(bC, h, m, q, false), halvesQ6(bD, h, m, q, false));
-  const H1 = sum4(halvesQ6(bA, h, m, q, true), halvesQ6(bB, h, m, q, true), halvesQ6(bC, h, m, q, true), halvesQ6(bD, h, m, q, true));
-  const so = 192 + (<usize>j << 1);
+  let H0: v128, H1: v128;
+  if (relaxedQ6()) {
+    const a0 = v128.load(q8), a1 = v128.load(q8, 16);
+    H0 = sum4x16(Q6_K, half8(bA, j, m, 0, a0), half8(bB, j, m, 0, a0), half8(bC, j, m, 0, a0), half8(bD, j, m, 0, a0));
+    H1 = sum4x16(Q6_K, half8(bA, j, m, 1, a1), half8(bB, j, m, 1, a1), half8(bC, j, m, 1, a1), half8(bD, j, m, 1, a1));
+  } else {
+    H0 = sum4(halvesQ6(bA, h, m, q, false), halvesQ6(bB, h, m, q, false), halvesQ6(bC, h, m, q, false), halvesQ6(bD, h, m, q, false));
+    H1 = sum4(halvesQ6(bA, h, m, q, true), halvesQ6(bB, h, m, q, true), halvesQ6(bC, h, m, q, true), halvesQ6(bD, h, m, q, true));
+  }
+  const so: usize = 192 + (<usize>j << 1);
   const S0 = byteLanes(bA, bB, bC, bD, so), S1 = byteLanes(bA, bB, bC, bD, so + 1);
   const isum = i32x4.add(i32x4.mul(H0, S0), i32x4.mul(H1, S1));
   acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.mul(D, f32x4.splat(load<f32>(pd)))));
@@ -517,12 +545,12 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 // @ts-ignore: decorator
 @inline function fourRowsK(
   kind: i32, pA: usize, pB: usize, pC: usize, pD: usize, cols: i32,
-  aq: usize, qStep: usize, ad: usize, as32: usize, as16: usize, sStep: usize,
+  aq: usize, qStep: usize, aq8: usize, ad: usize, as32: usize, as16: usize, sStep: usize,
 ): v128 {
   const nsb = cols >> 8;
   let acc = f32x4.splat(0);
   let bA = pA, bB = pB, bC = pC, bD = pD;
-  let q = aq, pd = ad, p32 = as32, p16 = as16;
+  let q = aq, q8 = aq8, pd = ad, p32 = as32, p16 = as16;
   for (let s = 0; s < nsb; s++) {
     if (kind == Q3_K) {
       const D = lanes(loadF16(bA + 108), loadF16(bB + 108), loadF16(bC + 108), loadF16(bD + 108));
@@ -539,11 +567,11 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
       const D = lanes(loadF16(bA + 208), loadF16(bB + 208), loadF16(bC + 208), loadF16(bD + 208));
       for (let j = 0; j < 8; j++) {
         const m = j & 3;
-        if (m == 0) acc = stepQ6(0, j, acc, bA, bB, bC, bD, D, q, pd, p16, sStep);
-        else if (m == 1) acc = stepQ6(1, j, acc, bA, bB, bC, bD, D, q, pd, p16, sStep);
-        else if (m == 2) acc = stepQ6(2, j, acc, bA, bB, bC, bD, D, q, pd, p16, sStep);
-        else acc = stepQ6(3, j, acc, bA, bB, bC, bD, D, q, pd, p16, sStep);
-        q += qStep; pd += sStep; p16 += 2 * sStep;
+        if (m == 0) acc = stepQ6(0, j, acc, bA, bB, bC, bD, D, q, q8, pd, p16, sStep);
+        else if (m == 1) acc = stepQ6(1, j, acc, bA, bB, bC, bD, D, q, q8, pd, p16, sStep);
+        else if (m == 2) acc = stepQ6(2, j, acc, bA, bB, bC, bD, D, q, q8, pd, p16, sStep);
+        else acc = stepQ6(3, j, acc, bA, bB, bC, bD, D, q, q8, pd, p16, sStep);
+        q += qStep; q8 += qStep >> 1; pd += sStep; p16 += 2 * sStep;
       }
     } else {
       const D = lanes(loadF16(bA), loadF16(bB), loadF16(bC), loadF16(bD));
@@ -562,9 +590,9 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
       const mnHi = v128.or(v128.and(i32x4.shr_u(HI, 4), K2), i32x4.shl(v128.and(i32x4.shr_u(MID, 6), K3), 4));
       for (let j = 0; j < 8; j++) {
         const SC = j < 4 ? scLo : scHi, MN = j < 4 ? mnLo : mnHi;
-        if (j & 1) acc = stepK4(kind, 1, j, acc, bA, bB, bC, bD, D, NDM, SC, MN, q, pd, p32);
-        else acc = stepK4(kind, 0, j, acc, bA, bB, bC, bD, D, NDM, SC, MN, q, pd, p32);
-        q += qStep; pd += sStep; p32 += sStep;
+        if (j & 1) acc = stepK4(kind, 1, j, acc, bA, bB, bC, bD, D, NDM, SC, MN, q, q8, pd, p32);
+        else acc = stepK4(kind, 0, j, acc, bA, bB, bC, bD, D, NDM, SC, MN, q, q8, pd, p32);
+        q += qStep; q8 += qStep >> 1; pd += sStep; p32 += sStep;
       }
     }
     const bb = blockBytes(kind);
@@ -574,16 +602,147 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 }
 
 /**
+ * Formats whose kernels (panel and matrix-vector), in the relaxed-SIMD build, multiply bytes: their
+ * stored weights (0..31, offsets and mins left to the bias and min terms) are valid i7 operands of
+ * i16x8.relaxed_dot_i8x16_i7x16_s, whose result is then fully specified. One such instruction
+ * multiplies 16 pairs where i32x4.dot_i16x8_s multiplies 8, and the weights need no EO16 split.
+ */
+// @ts-ignore: decorator
+@inline function relaxed8(kind: i32): bool {
+  return ASC_FEATURE_RELAXED_SIMD && (kind == Q4_0 || kind == Q4_1 || kind == Q5_0 || kind == Q5_1 || kind == Q4_K || kind == Q5_K);
+}
+
+/**
+ * Q6_K in the relaxed-SIMD build: its unscaled 6-bit weights (0..63) are valid i7 operands too, but
+ * its per-16 scales keep the two halves of a sub-block apart, so it has a path of its own.
+ */
+// @ts-ignore: decorator
+@inline function relaxedQ6(): bool {
+  return ASC_FEATURE_RELAXED_SIMD;
+}
+
+/** The relaxed8 formats with 4-bit weights, whose four-token reduction can stay in i16 longer. */
+// @ts-ignore: decorator
+@inline function fourBit(kind: i32): bool {
+  return kind == Q4_0 || kind == Q4_1 || kind == Q4_K;
+}
+
+/**
+ * Weights 16h..16h + 15 of sub-block `j` at `b` as bytes in natural order (relaxed8 formats).
+ * `x` must be the constant variant(kind, j).
+ */
+// @ts-ignore: decorator
+@inline function unpack8(kind: i32, b: usize, j: i32, x: i32, h: i32): v128 {
+  const M4 = i8x16.splat(0x0f);
+  const half: usize = h ? 16 : 0;
+  if (kind == Q4_0 || kind == Q4_1) {
+    const v = v128.load(b + (kind == Q4_0 ? 2 : 4));
+    return h ? v128.and(i16x8.shr_u(v, 4), M4) : v128.and(v, M4);
+  }
+  if (kind == Q5_0 || kind == Q5_1) {
+    const qh = load<u32>(b + (kind == Q5_0 ? 2 : 4));
+    const v = v128.load(b + (kind == Q5_0 ? 6 : 8));
+    const q = h ? v128.and(i16x8.shr_u(v, 4), M4) : v128.and(v, M4);
+    // Byte i of the half takes bit i of the half's 16 qh bits: bytes 0..7 from the low qh byte.
+    const hb = i8x16.swizzle(i16x8.splat(<i16>(h ? qh >> 16 : qh)), i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const m = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    return v128.or(q, v128.and(i8x16.eq(v128.and(hb, m), m), i8x16.splat(16)));
+  }
+  if (kind == Q6_K) {
+    // As unpackQ6, with x = m: low (m < 2) or high nibbles of ql, bits 2m..2m+1 of qh on top.
+    const l = v128.load(b + (<usize>(j >> 2) << 6) + (<usize>(x & 1) << 5) + half);
+    const t = v128.load(b + 128 + (<usize>(j >> 2) << 5) + half);
+    const lo = x >= 2 ? v128.and(i16x8.shr_u(l, 4), M4) : v128.and(l, M4);
+    const M = i8x16.splat(0x30);
+    const top = x == 0 ? v128.and(i16x8.shl(t, 4), M) : x == 1 ? v128.and(i16x8.shl(t, 2), M) : x == 2 ? v128.and(t, M) : v128.and(i16x8.shr_u(t, 2), M);
+    return v128.or(lo, top);
+  }
+  // Q4_K/Q5_K sub-block j = 2c + x: nibble x of the 32 bytes of chunk c; Q5_K's fifth bit of
+  // element l is bit j of qh[l].
+  const v = v128.load(b + (kind == Q4_K ? 16 : 48) + (<usize>(j >> 1) << 5) + half);
+  let q = x ? v128.and(i16x8.shr_u(v, 4), M4) : v128.and(v, M4);
+  if (kind == Q5_K) {
+    const bit: i32 = 1 << j;
+    const m = i8x16.splat(<i8>bit);
+    q = v128.or(q, v128.and(i8x16.eq(v128.and(v128.load(b + 16 + half), m), m), i8x16.splat(16)));
+  }
+  return q;
+}
+
+/** One token's Σ w·q over a sub-block from its 32 activation bytes at `q8`, as eight i16 partial sums. */
+// @ts-ignore: decorator
+@inline function dot8(w0: v128, w1: v128, q8: usize): v128 {
+  // The plain build must not compile the instruction at all (relaxed8 is false there).
+  if (!ASC_FEATURE_RELAXED_SIMD) return unreachable();
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q8), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q8, 16), w1));
+}
+
+/** dot8 of one weight row's sub-block `j` (x = variant(kind, j)) against activation bytes a0, a1. */
+// @ts-ignore: decorator
+@inline function rowDot8(kind: i32, b: usize, j: i32, x: i32, a0: v128, a1: v128): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return unreachable();
+  return i16x8.add(
+    i16x8.relaxed_dot_i8x16_i7x16_s(a0, unpack8(kind, b, j, x, 0)),
+    i16x8.relaxed_dot_i8x16_i7x16_s(a1, unpack8(kind, b, j, x, 1)),
+  );
+}
+
+/**
+ * Q6_K: Σ w·q over half `h` of sub-block `j` (x = j % 4) against activation bytes `a`, as eight
+ * i16 partial sums.
+ */
+// @ts-ignore: decorator
+@inline function half8(b: usize, j: i32, x: i32, h: i32, a: v128): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return unreachable();
+  return i16x8.relaxed_dot_i8x16_i7x16_s(a, unpack8(Q6_K, b, j, x, h));
+}
+
+/** The byte dot of weights `w` against the 16 activation bytes at `q8`. */
+// @ts-ignore: decorator
+@inline function half8w(w: v128, q8: usize): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return unreachable();
+  return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q8), w);
+}
+
+/**
+ * [Σa, Σb, Σc, Σd] of four dot8 (or half8) partial sums. A dot8 lane is at most 4 · 31 · 127 in
+ * magnitude, a Q6_K half8 lane 2 · 63 · 127: pairs of lanes fit i16, and for 4-bit weights
+ * (4 · 15 · 127) so do fours, which saves widening twice.
+ */
+// @ts-ignore: decorator
+@inline function sum4x16(kind: i32, a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i16x8.add(v128.shuffle<u32>(a, b, 0, 4, 1, 5), v128.shuffle<u32>(a, b, 2, 6, 3, 7));
+  const cd = i16x8.add(v128.shuffle<u32>(c, d, 0, 4, 1, 5), v128.shuffle<u32>(c, d, 2, 6, 3, 7));
+  if (fourBit(kind)) {
+    return i32x4.extadd_pairwise_i16x8_s(i16x8.add(v128.shuffle<u32>(ab, cd, 0, 1, 4, 5), v128.shuffle<u32>(ab, cd, 2, 3, 6, 7)));
+  }
+  const AB = i32x4.extadd_pairwise_i16x8_s(ab), CD = i32x4.extadd_pairwise_i16x8_s(cd);
+  return i32x4.add(v128.shuffle<u32>(AB, CD, 0, 1, 4, 5), v128.shuffle<u32>(AB, CD, 2, 3, 6, 7));
+}
+
+/**
  * acc plus sub-block `j`'s contribution for one weight row (block at `b`) against the PANEL tokens
  * of a full panel whose sub-block has its integers at `q` and its scalars at `ps` + the array's
  * offset (s16 at `p16`). `x` is the constant variant(kind, j).
  */
 // @ts-ignore: decorator
 @inline function tokensStep(
-  kind: i32, j: i32, x: i32, acc: v128, b: usize, q: usize, ps: usize, dOff: usize, s32Off: usize, sumOff: usize, p16: usize,
+  kind: i32, j: i32, x: i32, acc: v128, b: usize, q: usize, q8: usize, ps: usize, dOff: usize, s32Off: usize, sumOff: usize, p16: usize,
 ): v128 {
-  const w0 = unpack(kind, b, j, x, 0), w1 = unpack(kind, b, j, x, 1), w2 = unpack(kind, b, j, x, 2), w3 = unpack(kind, b, j, x, 3);
-  let isum = sum4(dot32(w0, w1, w2, w3, q), dot32(w0, w1, w2, w3, q + 64), dot32(w0, w1, w2, w3, q + 128), dot32(w0, w1, w2, w3, q + 192));
+  let isum: v128;
+  if (relaxed8(kind)) {
+    const w0 = unpack8(kind, b, j, x, 0), w1 = unpack8(kind, b, j, x, 1);
+    isum = sum4x16(kind, dot8(w0, w1, q8), dot8(w0, w1, q8 + 32), dot8(w0, w1, q8 + 64), dot8(w0, w1, q8 + 96));
+  } else if (kind == Q6_K && relaxedQ6()) {
+    // The halves' dots, then their per-16 scales: the same integers as scaling the weights.
+    const w0 = unpack8(kind, b, j, x, 0), w1 = unpack8(kind, b, j, x, 1);
+    const H0 = sum4x16(kind, half8w(w0, q8), half8w(w0, q8 + 32), half8w(w0, q8 + 64), half8w(w0, q8 + 96));
+    const H1 = sum4x16(kind, half8w(w1, q8 + 16), half8w(w1, q8 + 48), half8w(w1, q8 + 80), half8w(w1, q8 + 112));
+    isum = i32x4.add(i32x4.mul(H0, i32x4.splat(subScale(kind, b, j, 0))), i32x4.mul(H1, i32x4.splat(subScale(kind, b, j, 1))));
+  } else {
+    const w0 = unpack(kind, b, j, x, 0), w1 = unpack(kind, b, j, x, 1), w2 = unpack(kind, b, j, x, 2), w3 = unpack(kind, b, j, x, 3);
+    isum = sum4(dot32(w0, w1, w2, w3, q), dot32(w0, w1, w2, w3, q + 64), dot32(w0, w1, w2, w3, q + 128), dot32(w0, w1, w2, w3, q + 192));
+  }
   if (biasShift(kind) != 0) isum = i32x4.sub(isum, i32x4.shl(v128.load(ps + sumOff), biasShift(kind)));
   const wd = f32x4.splat(scale(kind, b, j));
   acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.mul(wd, v128.load(ps + dOff))));
@@ -610,16 +769,17 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
   const nb = cols >> 5;
   const dOff = dOffset(nb, PANEL), s32Off = s32Offset(nb, PANEL), sumOff = qsumOffset(nb, PANEL);
   let acc = f32x4.splat(0);
-  let b = row, q = panel, ps = panel, p16 = panel + s16Offset(nb, PANEL);
+  let b = row, q = panel, ps = panel, p16 = panel + s16Offset(nb, PANEL), q8 = panel + q8Offset(nb, PANEL);
   for (let g = 0; g < nb; g++) {
     const j = g & (SUB - 1); // sub-block within the (super-)block
     // One branch per variant, so that each is compiled with its shifts constant.
     const x = variant(kind, j);
-    if (x == 1) acc = tokensStep(kind, j, 1, acc, b, q, ps, dOff, s32Off, sumOff, p16);
-    else if (kind == Q6_K && x == 2) acc = tokensStep(kind, j, 2, acc, b, q, ps, dOff, s32Off, sumOff, p16);
-    else if (kind == Q6_K && x == 3) acc = tokensStep(kind, j, 3, acc, b, q, ps, dOff, s32Off, sumOff, p16);
-    else acc = tokensStep(kind, j, 0, acc, b, q, ps, dOff, s32Off, sumOff, p16);
+    if (x == 1) acc = tokensStep(kind, j, 1, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16);
+    else if (kind == Q6_K && x == 2) acc = tokensStep(kind, j, 2, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16);
+    else if (kind == Q6_K && x == 3) acc = tokensStep(kind, j, 3, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16);
+    else acc = tokensStep(kind, j, 0, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16);
     q += PANEL << 6;
+    q8 += PANEL << 5;
     ps += PANEL << 2;
     p16 += PANEL << 3;
     if (j == SUB - 1) b += blockBytes(kind);
@@ -638,6 +798,7 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
 ): void {
   const nb = cols >> 5;
   const aq = panel + (<usize>k << 6);
+  const aq8 = panel + q8Offset(nb, W) + (<usize>k << 5);
   const qStep = <usize>W << 6;
   const sStep = <usize>W << 2;
   const ko = <usize>k << 2;
@@ -658,8 +819,8 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset } fr
     const rB = min(rA + step, r1 - 1), rC = min(rA + 2 * step, r1 - 1), rD = min(rA + 3 * step, r1 - 1);
     const pA = w + <usize>rA * rowBytes, pB = w + <usize>rB * rowBytes, pC = w + <usize>rC * rowBytes, pD = w + <usize>rD * rowBytes;
     const v = kind == Q3_K || kind == Q4_K || kind == Q5_K || kind == Q6_K
-      ? fourRowsK(kind, pA, pB, pC, pD, cols, aq, qStep, ad, as32, as16, sStep)
-      : fourRows(kind, pA, pB, pC, pD, cols, aq, qStep, ad, as32, as16, asum, sStep);
+      ? fourRowsK(kind, pA, pB, pC, pD, cols, aq, qStep, aq8, ad, as32, as16, sStep)
+      : fourRows(kind, pA, pB, pC, pD, cols, aq, qStep, aq8, ad, as32, as16, asum, sStep);
     store<f32>(out + (<usize>rA << 2), f32x4.extract_lane(v, 0));
     if (inner || rest > 1) store<f32>(out + (<usize>rB << 2), f32x4.extract_lane(v, 1));
     if (inner || rest > 2) store<f32>(out + (<usize>rC << 2), f32x4.extract_lane(v, 2));

@@ -4,14 +4,15 @@
  * (decode) and a matrix-matrix product (prefill), for each weight shape.
  *
  *   node --conditions=source --import tsx packages/quant/bench/kernels.bench.ts [--shapes 2048x2048,5632x2048,32000x2048]
- *        [--tokens 32] [--types Q4_0,Q8_0] [--no-ref] [--stat min] [--stream-mb 640]
+ *        [--tokens 32] [--types Q4_0,Q8_0] [--no-ref] [--stat min] [--stream-mb 640] [--modules plain,relaxed]
  *
  * Shapes are rows×cols. The matvec cycles through enough copies of the matrix to read at least
  * --stream-mb MB per pass, so its weights stream from DRAM as a real model's do (a single matrix
  * of a few MB would sit in the last-level cache); it also reports that rate in GB/s of weights.
  * The reference runs on the first shape only. --stat min reports the fastest run instead of the
  * median: on a machine shared with other work it estimates what the kernels do when they get the
- * cores.
+ * cores. --modules lists kernel modules to compare in the same run (auto = kernelModule(), plain =
+ * the SIMD128 build, relaxed = the relaxed-SIMD build), one row each, measured alternately.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ import { Bench } from 'tinybench';
 import { Arena } from '../src/arena.js';
 import type { ComputeBackend, WeightRef } from '../src/backend.js';
 import { WasmBackend } from '../src/kernels/wasm-backend.js';
+import { kernelModule, plainKernelModule, relaxedKernelModule } from '../src/kernels/module.js';
 import { ReferenceBackend } from '../src/reference/backend.js';
 import { GGMLType, rowBytes, typeName } from '../src/types.js';
 import { randomF32, randomRowBytes, rng } from '../test/helpers/random.js';
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     'no-ref': { type: 'boolean', default: false },
     stat: { type: 'string', default: 'p50' },
     'stream-mb': { type: 'string', default: '640' },
+    modules: { type: 'string', default: 'auto' },
   },
 });
 if (values.stat !== 'p50' && values.stat !== 'min') throw new Error('--stat is p50 or min');
@@ -60,8 +63,16 @@ const maxCols = Math.max(...shapes.map((s) => s.cols));
 const maxRows = Math.max(...shapes.map((s) => s.rows));
 const arena = new Arena({ initialBytes: 64 << 20 });
 const reference = new ReferenceBackend();
-const wasm1 = new WasmBackend(arena, { threads: 1 });
-const wasm2 = await WasmBackend.create(arena, { threads: 2 });
+const variants = await Promise.all(
+  values.modules.split(',').map(async (name) => {
+    const module = name === 'plain' ? plainKernelModule() : name === 'relaxed' ? relaxedKernelModule() : name === 'auto' ? kernelModule() : undefined;
+    if (!module) throw new Error(`kernel module ${name} is unknown or not supported here`);
+    const wasm1 = new WasmBackend(arena, { threads: 1, module });
+    const wasm2 = await WasmBackend.create(arena, { threads: 2, module });
+    return { name, wasm1, wasm2 };
+  }),
+);
+const label = (type: GGMLType, name: string): string => (variants.length > 1 ? `${typeName(type)}/${name}` : typeName(type));
 
 const x = arena.allocF32(tokens * maxCols);
 x.set(randomF32(rng(7), tokens * maxCols, 2));
@@ -96,7 +107,7 @@ console.log(
     `matmul = ${tokens} tokens (GOP/s); ${stat === 'p50' ? 'median' : 'fastest run'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
 );
 console.log(
-  `${'type'.padEnd(7)}${'shape'.padEnd(12)}| ${'matvec:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}` +
+  `${'type'.padEnd(variants.length > 1 ? 15 : 7)}${'shape'.padEnd(12)}| ${'matvec:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}` +
     `${'GB/s×1'.padStart(8)}${'GB/s×2'.padStart(8)} | ${'matmul:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}`,
 );
 for (const type of types) {
@@ -115,17 +126,27 @@ for (const type of types) {
     const withRef = si === 0 && !values['no-ref'];
     const gbs = (gops: number): number => (gops / (2 * rows * cols)) * bytes.length;
     const refMv = withRef ? measure(reference, one, 1, true) : undefined;
-    const mv1 = measure(wasm1, ws, 1, false);
-    const mv2 = measure(wasm2, ws, 1, false);
     const refMm = withRef ? measure(reference, one, tokens, true) : undefined;
-    const mm1 = measure(wasm1, one, tokens, false);
-    const mm2 = measure(wasm2, one, tokens, false);
-    console.log(
-      `${typeName(type).padEnd(7)}${`${rows}×${cols}`.padEnd(12)}| ${''.padEnd(8)}${fmt(refMv)}${fmt(mv1)}${fmt(mv2)}${fmt(gbs(mv1))}${fmt(gbs(mv2))}` +
-        ` | ${''.padEnd(8)}${fmt(refMm)}${fmt(mm1)}${fmt(mm2)}`,
-    );
+    const rowsOut = variants.map(() => ({ mv1: 0, mv2: 0, mm1: 0, mm2: 0 }));
+    for (const [vi, { wasm1, wasm2 }] of variants.entries()) {
+      rowsOut[vi].mv1 = measure(wasm1, ws, 1, false);
+      rowsOut[vi].mv2 = measure(wasm2, ws, 1, false);
+    }
+    for (const [vi, { wasm1, wasm2 }] of variants.entries()) {
+      rowsOut[vi].mm1 = measure(wasm1, one, tokens, false);
+      rowsOut[vi].mm2 = measure(wasm2, one, tokens, false);
+    }
+    for (const [vi, { name }] of variants.entries()) {
+      const { mv1, mv2, mm1, mm2 } = rowsOut[vi];
+      console.log(
+        `${label(type, name).padEnd(variants.length > 1 ? 15 : 7)}${`${rows}×${cols}`.padEnd(12)}| ${''.padEnd(8)}${fmt(refMv)}${fmt(mv1)}${fmt(mv2)}${fmt(gbs(mv1))}${fmt(gbs(mv2))}` +
+          ` | ${''.padEnd(8)}${fmt(refMm)}${fmt(mm1)}${fmt(mm2)}`,
+      );
+    }
     for (const a of addrs) arena.free(a);
   }
 }
-wasm1.dispose();
-wasm2.dispose();
+for (const { wasm1, wasm2 } of variants) {
+  wasm1.dispose();
+  wasm2.dispose();
+}

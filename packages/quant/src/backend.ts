@@ -14,6 +14,18 @@ export interface WeightRef {
   readonly data: Uint8Array;
 }
 
+/** The fixed shape of a model's attention (one object per model, reused by every call). */
+export interface AttentionShape {
+  /** Query heads. */
+  readonly nHeads: number;
+  /** K/V heads; query head h reads KV head ⌊h / (nHeads / nKVHeads)⌋ (grouped-query attention). */
+  readonly nKVHeads: number;
+  /** Floats per head (a multiple of 4 for the WASM kernel). */
+  readonly headDim: number;
+  /** Factor applied to q·k before the softmax, usually 1/√headDim. */
+  readonly scale: number;
+}
+
 export interface ComputeBackend {
   readonly name: string;
   /**
@@ -21,6 +33,20 @@ export interface ComputeBackend {
    * `x` and `out` are arena views when the backend needs addresses (WASM); they must not overlap.
    */
   matmul(w: WeightRef, x: Float32Array, nTokens: number, out: Float32Array): void;
+  /**
+   * Causal grouped-query attention for tokens [t0, t1) of a batch, all of ONE sequence whose K/V
+   * rows live in `kv`. For each token t and query head h:
+   *   out[t][h] = Σ_{p < lens[t]} softmax_p(scale · q[t][h]·K_p) · V_p
+   * where q and out are [token][nHeads·headDim] (token t's row at t·nHeads·headDim), and position
+   * p's K and V rows start at kv[rows[2p]] and kv[rows[2p+1]] (KV head g at + g·headDim): element
+   * offsets as the KV cache's kOffset/vOffset return them, so contiguous and paged caches both
+   * work. lens[t] ≥ 1 is the number of positions token t sees (its position + 1); `rows` covers
+   * the largest. Views of the arena for the WASM backend (anything else takes the reference path).
+   */
+  attention(
+    shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
+    out: Float32Array,
+  ): void;
   /** Ends worker threads and releases what the backend holds. Idempotent. */
   dispose(): void;
 }

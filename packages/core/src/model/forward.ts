@@ -6,16 +6,16 @@
  * them), so prefill is not a loop of decodes. Every buffer is carved from the arena once, when the
  * forward pass is built; `run` allocates nothing.
  */
-import { getFormat, type Arena, type ComputeBackend, type WeightRef } from '@legato/quant';
+import { getFormat, type Arena, type AttentionShape, type ComputeBackend, type WeightRef } from '@legato/quant';
 import type { LlamaConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
-import { addInPlace, rmsNorm, rope, ropeInvFreq, softmax, swiglu } from './ops.js';
+import { addInPlace, rmsNorm, rope, ropeInvFreq, swiglu } from './ops.js';
 import type { LlamaWeights } from './weights.js';
 
 export interface ForwardOptions {
   /** Most tokens one `run` may process (the micro-batch); longer prompts are split by the caller. */
   maxBatch: number;
-  /** Longest sequence attention must cover (sizes the score buffer). */
+  /** Longest sequence attention must cover (sizes the table of cached K/V rows). */
   maxContext: number;
 }
 
@@ -39,7 +39,11 @@ export class LlamaForward {
   private readonly k: Float32Array;
   private readonly v: Float32Array;
   private readonly att: Float32Array;
-  private readonly scores: Float32Array;
+  /** Per position p < maxContext of the sequence being attended: K and V row offsets (rows[2p], rows[2p+1]). */
+  private readonly kvRows: Int32Array;
+  /** Per batch token: how many positions it attends to. */
+  private readonly attLens: Int32Array;
+  private readonly attShape: AttentionShape;
   private readonly gate: Float32Array;
   private readonly up: Float32Array;
   private readonly invFreq: Float64Array;
@@ -66,7 +70,10 @@ export class LlamaForward {
     this.v = this.alloc(B * c.kvDim);
     this.att = this.alloc(B * c.dim);
     this.maxContext = options.maxContext;
-    this.scores = this.alloc(c.nHeads * options.maxContext);
+    // In the arena, so the WASM backend reads them in place.
+    this.kvRows = this.allocI32(2 * options.maxContext);
+    this.attLens = this.allocI32(B);
+    this.attShape = { nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, scale: 1 / Math.sqrt(c.headDim) };
     this.batch = {
       n: 0,
       tokens: new Int32Array(B),
@@ -137,10 +144,6 @@ export class LlamaForward {
       emb.dequantizeRow(this.weights.tokenEmbd.data, id * embRow, x, t * dim, dim);
     }
     const q = this.q, k = this.k, v = this.v, att = this.att, gate = this.gate, up = this.up;
-    const group = nHeads / nKVHeads;
-    const scale = 1 / Math.sqrt(headDim);
-    const scores = this.scores;
-    const stride = this.maxContext;
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.weights.layers[l];
       for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.attnNorm, dim, this.eps);
@@ -160,34 +163,22 @@ export class LlamaForward {
           kv[vo + i] = v[t * kvDim + i];
         }
       }
-      for (let t = 0; t < n; t++) {
-        const cache = b.caches[t];
-        const kv = cache.data;
-        const len = b.positions[t] + 1; // causal: this token sees positions [0, pos]
-        const qt = t * dim;
-        // Positions outer, heads inner: each cached K/V row is located once per token, which is
-        // what makes a paged cache (a block-table lookup per row) cost nearly nothing extra.
+      for (let t = 0; t < n; t++) this.attLens[t] = b.positions[t] + 1; // causal: sees positions [0, pos]
+      // One call per run of consecutive tokens of the same sequence, whose rows table is filled up
+      // to the longest length in the run.
+      for (let t0 = 0; t0 < n;) {
+        const cache = b.caches[t0];
+        let t1 = t0 + 1;
+        let len = this.attLens[t0];
+        while (t1 < n && b.caches[t1] === cache) len = Math.max(len, this.attLens[t1++]);
+        if (len > this.maxContext) throw new RangeError(`position ${len - 1} is past maxContext ${this.maxContext}`);
+        const rows = this.kvRows;
         for (let p = 0; p < len; p++) {
-          const ko = cache.kOffset(l, p);
-          for (let h = 0; h < nHeads; h++) {
-            const qo = qt + h * headDim;
-            const kh = ko + ((h / group) | 0) * headDim;
-            let s = 0;
-            for (let d = 0; d < headDim; d++) s += q[qo + d] * kv[kh + d];
-            scores[h * stride + p] = s * scale;
-          }
+          rows[2 * p] = cache.kOffset(l, p);
+          rows[2 * p + 1] = cache.vOffset(l, p);
         }
-        for (let h = 0; h < nHeads; h++) softmax(scores, h * stride, len);
-        att.fill(0, qt, qt + dim);
-        for (let p = 0; p < len; p++) {
-          const vo = cache.vOffset(l, p);
-          for (let h = 0; h < nHeads; h++) {
-            const a = scores[h * stride + p];
-            const ao = qt + h * headDim;
-            const vh = vo + ((h / group) | 0) * headDim;
-            for (let d = 0; d < headDim; d++) att[ao + d] += a * kv[vh + d];
-          }
-        }
+        this.backend.attention(this.attShape, q, cache.data, rows, this.attLens, t0, t1, att);
+        t0 = t1;
       }
       this.matmul(L.wo, att, n, xb);
       addInPlace(x, xb, n * dim);
@@ -217,6 +208,12 @@ export class LlamaForward {
   private allLogitsBuffer(): Float32Array {
     this.allLogits ??= this.alloc(this.maxBatch * this.config.vocabSize);
     return this.allLogits;
+  }
+
+  private allocI32(length: number): Int32Array {
+    const offset = this.arena.alloc(4 * length);
+    this.owned.push(offset);
+    return this.arena.i32(offset, length);
   }
 
   private alloc(length: number): Float32Array {

@@ -45,20 +45,6 @@ export function rope(x: Float32Array, xo: number, nHeads: number, headDim: numbe
   }
 }
 
-/** In-place softmax of x[o..o+n). */
-export function softmax(x: Float32Array, o: number, n: number): void {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (x[o + i] > max) max = x[o + i];
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const e = Math.exp(x[o + i] - max);
-    x[o + i] = e;
-    sum += e;
-  }
-  const inv = 1 / sum;
-  for (let i = 0; i < n; i++) x[o + i] *= inv;
-}
-
 /** gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU). */
 export function swiglu(gate: Float32Array, up: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {

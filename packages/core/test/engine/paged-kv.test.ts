@@ -19,6 +19,9 @@ class CountingBackend implements ComputeBackend {
     if (w.name === 'blk.0.attn_q.weight') this.rows += n;
     this.inner.matmul(w, x, n, out);
   }
+  attention(...args: Parameters<ComputeBackend['attention']>): void {
+    this.inner.attention(...args);
+  }
   dispose(): void {}
 }
 

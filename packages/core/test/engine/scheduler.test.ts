@@ -102,6 +102,7 @@ describe('InferenceEngine failures', () => {
           if (++calls > 40) throw boom;
           model.backend.matmul(w, x, n, out);
         },
+        attention: (...args) => model.backend.attention(...args),
         dispose: () => undefined,
       },
     });

@@ -11,10 +11,11 @@
 import { availableParallelism } from 'node:os';
 import { ARENA_RESERVED_BYTES } from '../arena.js';
 import type { Arena } from '../arena.js';
-import type { ComputeBackend, WeightRef } from '../backend.js';
+import type { AttentionShape, ComputeBackend, WeightRef } from '../backend.js';
+import { ReferenceBackend } from '../reference/backend.js';
 import { matmulRef } from '../reference/matmul.js';
 import { GGMLType, rowBytes, typeName } from '../types.js';
-import { OP_MATMUL, OP_QUANTIZE } from '../threads/protocol.mjs';
+import { OP_ATTENTION, OP_MATMUL, OP_QUANTIZE, f32Bits } from '../threads/protocol.mjs';
 import { WorkerTeam } from '../threads/team.js';
 import { instantiateKernels, kernelModule, wasmKernelsSupported } from './module.js';
 import type { KernelExports } from './module.js';
@@ -25,6 +26,11 @@ export interface WasmBackendOptions {
    * 1 starts no workers.
    */
   threads?: number;
+  /**
+   * The kernel module to run (plainKernelModule() or relaxedKernelModule() from ./module.js);
+   * defaults to kernelModule(), the relaxed-SIMD one where the runtime supports it.
+   */
+  module?: WebAssembly.Module;
 }
 
 /** Rows per chunk are a multiple of this, so threads write whole cache lines of the output. */
@@ -41,6 +47,12 @@ const DECODE_CHUNKS_PER_THREAD = 2;
 /** Below this many multiply-adds a matmul runs on the calling thread alone. */
 const MIN_PARALLEL_MACS = 1 << 18;
 
+/**
+ * Below this many multiply-adds (q·k and a·v, all heads, all tokens) attention runs on the calling
+ * thread alone: a job costs the team a few microseconds to start and join.
+ */
+const MIN_PARALLEL_ATTENTION_MACS = 1 << 16;
+
 /** Below this many tokens per thread, activations are quantized on the calling thread alone. */
 const MIN_TOKENS_PER_QUANTIZE_THREAD = 4;
 
@@ -54,6 +66,7 @@ export class WasmBackend implements ComputeBackend {
   /** Per ggml type id: 0 no kernel, 1 kernel on f32 activations, 2 kernel on quantized activations. */
   private readonly kernelKind = new Uint8Array(256);
   private refScratch = new Float32Array(0);
+  private refAttention: ReferenceBackend | undefined;
   /** Arena region for quantized activations and for staging arrays that live outside the arena. */
   private scratch = 0;
   private scratchBytes = 0;
@@ -79,7 +92,7 @@ export class WasmBackend implements ComputeBackend {
       throw new Error('WasmBackend needs WebAssembly SIMD128 and shared memory; use ReferenceBackend instead');
     }
     this.arena = arena;
-    const module = kernelModule();
+    const module = options.module ?? kernelModule();
     this.kernels = instantiateKernels(arena.memory, module);
     for (let t = 0; t < this.kernelKind.length; t++) {
       if (this.kernels.hasKernel(t) === 1) this.kernelKind[t] = this.kernels.usesQuantizedActivations(t) === 1 ? 2 : 1;
@@ -164,6 +177,52 @@ export class WasmBackend implements ComputeBackend {
       this.kernels.matmul(type, w.data.byteOffset, stride, rows, cols, 0, rows, act, nTokens, outAddr);
     }
     if (outStaged) out.set(this.arena.f32(outAddr, nTokens * rows));
+  }
+
+  /**
+   * ComputeBackend.attention in WASM SIMD (assembly/attention.ts), its (token, head) items split
+   * across the team when the work is large enough. Results do not depend on the thread count:
+   * each item is computed whole by one thread. Arguments outside the arena, or a head size that is
+   * not a multiple of 4, take the reference path.
+   */
+  attention(
+    shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
+    out: Float32Array,
+  ): void {
+    if (this.disposed) throw new Error('WasmBackend: used after dispose()');
+    if (t1 <= t0) return;
+    const { nHeads, nKVHeads, headDim } = shape;
+    const dim = nHeads * headDim;
+    if (q.length < t1 * dim || out.length < t1 * dim) throw new RangeError(`attention: q and out need ${t1 * dim} values`);
+    let work = 0;
+    let maxLen = 0;
+    for (let t = t0; t < t1; t++) {
+      const len = lens[t];
+      if (!(len >= 1)) throw new RangeError(`attention: token ${t} sees ${len} positions`);
+      if (len > maxLen) maxLen = len;
+      work += len;
+    }
+    if (rows.length < 2 * maxLen) throw new RangeError(`attention: rows covers ${rows.length >> 1} positions, ${maxLen} needed`);
+    if ((headDim & 3) !== 0 || nHeads % nKVHeads !== 0 ||
+        !this.inArena(q) || !this.inArena(kv) || !this.inArena(rows) || !this.inArena(lens) || !this.inArena(out)) {
+      (this.refAttention ??= new ReferenceBackend()).attention(shape, q, kv, rows, lens, t0, t1, out);
+      return;
+    }
+    const rowBytes = dim * 4;
+    const qAddr = q.byteOffset + t0 * rowBytes;
+    const outAddr = out.byteOffset + t0 * rowBytes;
+    const lensAddr = lens.byteOffset + 4 * t0;
+    const items = (t1 - t0) * nHeads;
+    const threads = 2 * work * dim >= MIN_PARALLEL_ATTENTION_MACS ? this.team.activeThreads : 1;
+    if (threads > 1) {
+      const a = this.team.args;
+      a[0] = qAddr; a[1] = kv.byteOffset; a[2] = rows.byteOffset; a[3] = lensAddr; a[4] = nHeads; a[5] = nKVHeads;
+      a[6] = headDim; a[7] = f32Bits(shape.scale); a[8] = outAddr; a[9] = items;
+      // Heads of one KV group are consecutive items, so a chunk of whole groups re-reads K/V from cache.
+      this.team.run(OP_ATTENTION, items, nHeads / nKVHeads);
+    } else {
+      this.kernels.attention(qAddr, kv.byteOffset, rows.byteOffset, lensAddr, nHeads, nKVHeads, headDim, shape.scale, outAddr, 0, items);
+    }
   }
 
   /** Ends the worker threads and returns the scratch to the arena. Idempotent. */

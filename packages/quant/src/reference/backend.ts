@@ -2,17 +2,84 @@
  * The plain-TypeScript backend: readable, always available, and the oracle the fast paths are
  * tested against. Single-threaded; f32 math over dequantized weight rows.
  */
-import type { ComputeBackend, WeightRef } from '../backend.js';
+import type { AttentionShape, ComputeBackend, WeightRef } from '../backend.js';
 import { matmulRef } from './matmul.js';
 
 export class ReferenceBackend implements ComputeBackend {
   readonly name = 'reference';
   private scratch = new Float32Array(0);
+  private scores = new Float32Array(0);
 
   matmul(w: WeightRef, x: Float32Array, nTokens: number, out: Float32Array): void {
     if (this.scratch.length < w.cols) this.scratch = new Float32Array(w.cols);
     matmulRef(w.type, w.data, 0, w.rows, w.cols, x, 0, nTokens, out, 0, this.scratch);
   }
 
+  attention(
+    shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
+    out: Float32Array,
+  ): void {
+    let maxLen = 0;
+    for (let t = t0; t < t1; t++) maxLen = Math.max(maxLen, lens[t]);
+    const need = shape.nHeads * maxLen;
+    // Doubling, so a growing context reallocates a handful of times, not once per decode step.
+    if (this.scores.length < need) this.scores = new Float32Array(Math.max(need, 2 * this.scores.length));
+    attentionRef(shape, q, kv, rows, lens, t0, t1, out, this.scores);
+  }
+
   dispose(): void {}
+}
+
+/**
+ * ComputeBackend.attention in plain TypeScript, the readable definition: for each token, every
+ * head's scores over all visible positions, a softmax, then the weighted sum of V rows.
+ * `scores` holds at least nHeads × max(lens) floats.
+ */
+export function attentionRef(
+  shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
+  out: Float32Array, scores: Float32Array,
+): void {
+  const { nHeads, headDim, scale } = shape;
+  const group = nHeads / shape.nKVHeads;
+  const dim = nHeads * headDim;
+  for (let t = t0; t < t1; t++) {
+    const len = lens[t]; // causal: this token sees positions [0, len)
+    const qt = t * dim;
+    // Positions outer, heads inner: each cached K/V row is located once per token, which is
+    // what makes a paged cache (a block-table lookup per row) cost nearly nothing extra.
+    for (let p = 0; p < len; p++) {
+      const ko = rows[2 * p];
+      for (let h = 0; h < nHeads; h++) {
+        const qo = qt + h * headDim;
+        const kh = ko + ((h / group) | 0) * headDim;
+        let s = 0;
+        for (let d = 0; d < headDim; d++) s += q[qo + d] * kv[kh + d];
+        scores[h * len + p] = s * scale;
+      }
+    }
+    for (let h = 0; h < nHeads; h++) softmaxInPlace(scores, h * len, len);
+    out.fill(0, qt, qt + dim);
+    for (let p = 0; p < len; p++) {
+      const vo = rows[2 * p + 1];
+      for (let h = 0; h < nHeads; h++) {
+        const a = scores[h * len + p];
+        const ao = qt + h * headDim;
+        const vh = vo + ((h / group) | 0) * headDim;
+        for (let d = 0; d < headDim; d++) out[ao + d] += a * kv[vh + d];
+      }
+    }
+  }
+}
+
+function softmaxInPlace(x: Float32Array, o: number, n: number): void {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (x[o + i] > max) max = x[o + i];
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(x[o + i] - max);
+    x[o + i] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) x[o + i] *= inv;
 }

@@ -17,12 +17,19 @@ export declare const CHUNK_BITS: number;
 export declare const MAX_CHUNKS: number;
 export declare const OP_MATMUL: number;
 export declare const OP_QUANTIZE: number;
+export declare const OP_ATTENTION: number;
+/** The i32 bit pattern of the float `x` (to pass it in an argument slot). */
+export declare function f32Bits(x: number): number;
 export declare const SPIN_LIMIT: number;
 
 /** The exports of the kernel module that jobs call. */
 export interface JobKernels {
   matmul(type: number, w: number, rowBytes: number, rows: number, cols: number, r0: number, r1: number, act: number, nTokens: number, out: number): number;
   quantizeActivations(x: number, xStride: number, cols: number, nTokens: number, t0: number, t1: number, act: number): void;
+  attention(
+    q: number, kv: number, rows: number, lens: number, nHeads: number, nKVHeads: number, headDim: number, scale: number,
+    out: number, i0: number, i1: number,
+  ): void;
 }
 
 export declare function firstClaim(gen: number): number;

@@ -52,6 +52,23 @@ export const MAX_CHUNKS = (1 << CHUNK_BITS) - 1;
 export const OP_MATMUL = 1;
 /** args: x, xStride, cols, nTokens, act; chunks are token ranges. */
 export const OP_QUANTIZE = 2;
+/**
+ * args: q, kv, rows, lens, nHeads, nKVHeads, headDim, scale (f32 bits), out, items; chunks are
+ * ranges of items (token × query head), see assembly/attention.ts.
+ */
+export const OP_ATTENTION = 3;
+
+/** Reinterprets the f32 bit pattern of an argument slot (the scale of OP_ATTENTION). */
+const scaleBits = new Int32Array(1);
+const scaleF32 = new Float32Array(scaleBits.buffer);
+export function f32Bits(x) {
+  scaleF32[0] = x;
+  return scaleBits[0];
+}
+function bitsF32(b) {
+  scaleBits[0] = b;
+  return scaleF32[0];
+}
 
 /**
  * Spin iterations (one Atomics.load each, about a millisecond in all) before a waiting thread
@@ -81,6 +98,14 @@ export function runChunk(k, ctl, c) {
       const n = ctl[ARGS + 3];
       const t0 = c * size;
       k.quantizeActivations(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], n, t0, Math.min(n, t0 + size), ctl[ARGS + 4]);
+      return;
+    }
+    case OP_ATTENTION: {
+      // Chunks from the last items back: a causal run's later tokens see more positions, and
+      // claiming the longest chunks first leaves short ones to even out the threads' finish.
+      const i1 = ctl[ARGS + 9] - c * size;
+      k.attention(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], ctl[ARGS + 3], ctl[ARGS + 4], ctl[ARGS + 5], ctl[ARGS + 6],
+        bitsF32(ctl[ARGS + 7]), ctl[ARGS + 8], Math.max(0, i1 - size), i1);
       return;
     }
     default:
