@@ -74,3 +74,4 @@ export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, cols: i3
 }
 
 export { attention, expArray } from './attention';
+export { swiglu } from './elementwise';

@@ -47,6 +47,11 @@ export interface ComputeBackend {
     shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
     out: Float32Array,
   ): void;
+  /**
+   * SwiGLU in place: gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i] for i < n.
+   * Arena views for the WASM backend (anything else takes the reference path).
+   */
+  swiglu(gate: Float32Array, up: Float32Array, n: number): void;
   /** Ends worker threads and releases what the backend holds. Idempotent. */
   dispose(): void;
 }

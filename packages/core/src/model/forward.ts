@@ -9,7 +9,7 @@
 import { getFormat, type Arena, type AttentionShape, type ComputeBackend, type WeightRef } from '@legato/quant';
 import type { LlamaConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
-import { addInPlace, rmsNorm, rope, ropeInvFreq, swiglu } from './ops.js';
+import { addInPlace, rmsNorm, rope, ropeInvFreq } from './ops.js';
 import type { LlamaWeights } from './weights.js';
 
 export interface ForwardOptions {
@@ -185,7 +185,7 @@ export class LlamaForward {
       for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, this.eps);
       this.matmul(L.wGate, xb, n, gate);
       this.matmul(L.wUp, xb, n, up);
-      swiglu(gate, up, n * ffnDim);
+      this.backend.swiglu(gate, up, n * ffnDim);
       this.matmul(L.wDown, gate, n, xb);
       addInPlace(x, xb, n * dim);
     }

@@ -45,14 +45,6 @@ export function rope(x: Float32Array, xo: number, nHeads: number, headDim: numbe
   }
 }
 
-/** gate[i] = silu(gate[i]) * up[i] for n elements (SwiGLU). */
-export function swiglu(gate: Float32Array, up: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const g = gate[i];
-    gate[i] = (g / (1 + Math.exp(-g))) * up[i];
-  }
-}
-
 /** x[i] += y[i] for n elements. */
 export function addInPlace(x: Float32Array, y: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) x[i] += y[i];

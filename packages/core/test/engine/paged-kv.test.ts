@@ -22,6 +22,9 @@ class CountingBackend implements ComputeBackend {
   attention(...args: Parameters<ComputeBackend['attention']>): void {
     this.inner.attention(...args);
   }
+  swiglu(...args: Parameters<ComputeBackend['swiglu']>): void {
+    this.inner.swiglu(...args);
+  }
   dispose(): void {}
 }
 

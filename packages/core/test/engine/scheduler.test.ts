@@ -103,6 +103,7 @@ describe('InferenceEngine failures', () => {
           model.backend.matmul(w, x, n, out);
         },
         attention: (...args) => model.backend.attention(...args),
+        swiglu: (...args) => model.backend.swiglu(...args),
         dispose: () => undefined,
       },
     });

@@ -12,10 +12,10 @@ import { availableParallelism } from 'node:os';
 import { ARENA_RESERVED_BYTES } from '../arena.js';
 import type { Arena } from '../arena.js';
 import type { AttentionShape, ComputeBackend, WeightRef } from '../backend.js';
-import { ReferenceBackend } from '../reference/backend.js';
+import { ReferenceBackend, swigluRef } from '../reference/backend.js';
 import { matmulRef } from '../reference/matmul.js';
 import { GGMLType, rowBytes, typeName } from '../types.js';
-import { OP_ATTENTION, OP_MATMUL, OP_QUANTIZE, f32Bits } from '../threads/protocol.mjs';
+import { OP_ATTENTION, OP_MATMUL, OP_QUANTIZE, OP_SWIGLU, f32Bits } from '../threads/protocol.mjs';
 import { WorkerTeam } from '../threads/team.js';
 import { instantiateKernels, kernelModule, wasmKernelsSupported } from './module.js';
 import type { KernelExports } from './module.js';
@@ -52,6 +52,13 @@ const MIN_PARALLEL_MACS = 1 << 18;
  * thread alone: a job costs the team a few microseconds to start and join.
  */
 const MIN_PARALLEL_ATTENTION_MACS = 1 << 16;
+
+/**
+ * Below this many elements SwiGLU runs on the calling thread alone (~1 ns each in SIMD, so a decode
+ * step's few thousand cost less than starting a job); chunks are a multiple of SWIGLU_CHUNK.
+ */
+const MIN_PARALLEL_SWIGLU = 1 << 15;
+const SWIGLU_CHUNK = 1024;
 
 /** Below this many tokens per thread, activations are quantized on the calling thread alone. */
 const MIN_TOKENS_PER_QUANTIZE_THREAD = 4;
@@ -222,6 +229,27 @@ export class WasmBackend implements ComputeBackend {
       this.team.run(OP_ATTENTION, items, nHeads / nKVHeads);
     } else {
       this.kernels.attention(qAddr, kv.byteOffset, rows.byteOffset, lensAddr, nHeads, nKVHeads, headDim, shape.scale, outAddr, 0, items);
+    }
+  }
+
+  /**
+   * ComputeBackend.swiglu in WASM SIMD (assembly/elementwise.ts; exp from assembly/math.ts, < 1 ulp
+   * in f32, where the reference computes it in double), split across the team for prefill-sized
+   * inputs. Views outside the arena take the reference path.
+   */
+  swiglu(gate: Float32Array, up: Float32Array, n: number): void {
+    if (this.disposed) throw new Error('WasmBackend: used after dispose()');
+    if (gate.length < n || up.length < n) throw new RangeError(`swiglu: gate and up need ${n} values`);
+    if (!this.inArena(gate) || !this.inArena(up)) {
+      swigluRef(gate, up, n);
+      return;
+    }
+    if (n >= MIN_PARALLEL_SWIGLU && this.team.activeThreads > 1) {
+      const a = this.team.args;
+      a[0] = gate.byteOffset; a[1] = up.byteOffset; a[2] = n;
+      this.team.run(OP_SWIGLU, n, SWIGLU_CHUNK);
+    } else {
+      this.kernels.swiglu(gate.byteOffset, up.byteOffset, 0, n);
     }
   }
 

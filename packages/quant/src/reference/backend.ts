@@ -27,7 +27,20 @@ export class ReferenceBackend implements ComputeBackend {
     attentionRef(shape, q, kv, rows, lens, t0, t1, out, this.scores);
   }
 
+  swiglu(gate: Float32Array, up: Float32Array, n: number): void {
+    swigluRef(gate, up, n);
+  }
+
   dispose(): void {}
+}
+
+/** ComputeBackend.swiglu in plain TypeScript (exp in double precision, one rounding to f32). */
+export function swigluRef(gate: Float32Array, up: Float32Array, n: number): void {
+  if (gate.length < n || up.length < n) throw new RangeError(`swiglu: gate and up need ${n} values`);
+  for (let i = 0; i < n; i++) {
+    const g = gate[i];
+    gate[i] = (g / (1 + Math.exp(-g))) * up[i];
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ export declare const MAX_CHUNKS: number;
 export declare const OP_MATMUL: number;
 export declare const OP_QUANTIZE: number;
 export declare const OP_ATTENTION: number;
+export declare const OP_SWIGLU: number;
 /** The i32 bit pattern of the float `x` (to pass it in an argument slot). */
 export declare function f32Bits(x: number): number;
 export declare const SPIN_LIMIT: number;
@@ -30,6 +31,7 @@ export interface JobKernels {
     q: number, kv: number, rows: number, lens: number, nHeads: number, nKVHeads: number, headDim: number, scale: number,
     out: number, i0: number, i1: number,
   ): void;
+  swiglu(gate: number, up: number, i0: number, i1: number): void;
 }
 
 export declare function firstClaim(gen: number): number;

@@ -57,6 +57,8 @@ export const OP_QUANTIZE = 2;
  * ranges of items (token × query head), see assembly/attention.ts.
  */
 export const OP_ATTENTION = 3;
+/** args: gate, up, n; chunks are element ranges (see assembly/elementwise.ts). */
+export const OP_SWIGLU = 4;
 
 /** Reinterprets the f32 bit pattern of an argument slot (the scale of OP_ATTENTION). */
 const scaleBits = new Int32Array(1);
@@ -106,6 +108,11 @@ export function runChunk(k, ctl, c) {
       const i1 = ctl[ARGS + 9] - c * size;
       k.attention(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], ctl[ARGS + 3], ctl[ARGS + 4], ctl[ARGS + 5], ctl[ARGS + 6],
         bitsF32(ctl[ARGS + 7]), ctl[ARGS + 8], Math.max(0, i1 - size), i1);
+      return;
+    }
+    case OP_SWIGLU: {
+      const i0 = c * size;
+      k.swiglu(ctl[ARGS], ctl[ARGS + 1], i0, Math.min(ctl[ARGS + 2], i0 + size));
       return;
     }
     default:
