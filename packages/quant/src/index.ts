@@ -12,3 +12,4 @@ export * from './reference/backend.js';
 export * from './quantize/index.js';
 export { WasmBackend, type WasmBackendOptions } from './kernels/wasm-backend.js';
 export { wasmKernelsSupported } from './kernels/module.js';
+export { WorkerStalledError } from './threads/team.js';

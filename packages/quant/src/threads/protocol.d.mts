@@ -38,3 +38,4 @@ export declare function firstClaim(gen: number): number;
 export declare function runChunk(k: JobKernels, ctl: Int32Array, c: number): void;
 export declare function runChunks(k: JobKernels, ctl: Int32Array, gen: number, tally: number): number;
 export declare function waitChange(ctl: Int32Array, index: number, seen: number, sleepers: number): number;
+export declare function waitChangeFor(ctl: Int32Array, index: number, seen: number, sleepers: number, timeoutMs: number): number;

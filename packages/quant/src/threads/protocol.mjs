@@ -153,6 +153,26 @@ export function runChunks(k, ctl, gen, tally) {
 }
 
 /**
+ * As waitChange, but gives up after about `timeoutMs` without a change and returns `seen`.
+ */
+export function waitChangeFor(ctl, index, seen, sleepers, timeoutMs) {
+  for (let i = 0; i < SPIN_LIMIT; i++) {
+    const v = Atomics.load(ctl, index);
+    if (v !== seen) return v;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return seen;
+    Atomics.add(ctl, sleepers, 1);
+    Atomics.wait(ctl, index, seen, left);
+    Atomics.sub(ctl, sleepers, 1);
+    const v = Atomics.load(ctl, index);
+    if (v !== seen) return v;
+  }
+}
+
+/**
  * Blocks until `ctl[index]` differs from `seen` (spinning first, then sleeping), and returns the
  * new value. While asleep the thread is counted in `ctl[sleepers]`, which tells the writer of
  * `ctl[index]` that it must notify.

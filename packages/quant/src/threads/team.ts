@@ -10,7 +10,7 @@
 import { Piscina } from 'piscina';
 import {
   ARGS, CHUNK_SIZE, CHUNKS, CONTROL_INTS, DONE, FAILED, GEN, MAIN_WAITING, MAX_CHUNKS, NEXT, OP, READY,
-  SHUTDOWN, SLEEPERS, WORKER_CHUNKS, firstClaim, runChunk, runChunks, waitChange,
+  SHUTDOWN, SLEEPERS, WORKER_CHUNKS, firstClaim, runChunk, runChunks, waitChange, waitChangeFor,
 } from './protocol.mjs';
 import type { JobKernels } from './protocol.mjs';
 import { locatePackageFile } from '../kernels/module.js';
@@ -21,6 +21,21 @@ function waitAsync(a: Int32Array, index: number, value: number, timeout: number)
   return (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(a, index, value, timeout).value;
 }
 
+/**
+ * A job made no progress for `stallTimeoutMs`: a worker died or hung inside a chunk. The job's
+ * output is incomplete; the team has stopped its workers and runs later jobs on the calling thread.
+ */
+export class WorkerStalledError extends Error {
+  constructor(readonly op: number, readonly chunksDone: number, readonly chunks: number, readonly waitedMs: number) {
+    super(`kernel job ${op} stalled: ${chunksDone} of ${chunks} chunks done and none finished in ${waitedMs} ms ` +
+      '(a worker thread died or hung); its workers were stopped and the team continues on one thread');
+    this.name = 'WorkerStalledError';
+  }
+}
+
+/** Default WorkerTeamOptions.stallTimeoutMs: far beyond any chunk (the largest take ~0.1 s). */
+const DEFAULT_STALL_MS = 30_000;
+
 export interface WorkerTeamOptions {
   /** Threads including the main thread (≥ 1). */
   threads: number;
@@ -30,6 +45,11 @@ export interface WorkerTeamOptions {
   module: WebAssembly.Module;
   /** The main thread's own instance of the kernels. */
   kernels: JobKernels;
+  /**
+   * How long the calling thread waits for the next chunk of a job to finish before it declares
+   * the job stalled (WorkerStalledError) instead of waiting forever. Default 30 s.
+   */
+  stallTimeoutMs?: number;
 }
 
 export class WorkerTeam {
@@ -48,11 +68,13 @@ export class WorkerTeam {
   private allReady: boolean;
   private failure: unknown;
   private disposed = false;
+  private readonly stallMs: number;
 
   constructor(options: WorkerTeamOptions) {
     this.threads = Math.max(1, Math.floor(options.threads));
     this.workers = this.threads - 1;
     this.kernels = options.kernels;
+    this.stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_MS;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
     this.args = this.ctl.subarray(ARGS, NEXT);
     this.allReady = this.workers === 0;
@@ -135,7 +157,11 @@ export class WorkerTeam {
       mainError = err;
     }
     let done = Atomics.load(ctl, DONE);
-    while (done < chunks) done = waitChange(ctl, DONE, done, MAIN_WAITING);
+    while (done < chunks) {
+      const next = waitChangeFor(ctl, DONE, done, MAIN_WAITING, this.stallMs);
+      if (next === done) throw this.stalled(op, done, chunks);
+      done = next;
+    }
     if (mainError !== undefined) throw mainError;
     if (Atomics.load(ctl, FAILED) !== 0) throw new Error('a kernel worker failed (see its message on stderr)');
   }
@@ -149,6 +175,23 @@ export class WorkerTeam {
     Atomics.add(this.ctl, GEN, 1);
     Atomics.notify(this.ctl, GEN);
     this.pool.destroy().catch(() => {});
+  }
+
+  /**
+   * Gives up on the workers after a stall: closes the job to further claims (a hung worker that
+   * wakes must not pick up the next job's chunks), stops them, and leaves the team running jobs on
+   * the calling thread.
+   */
+  private stalled(op: number, done: number, chunks: number): WorkerStalledError {
+    const err = new WorkerStalledError(op, done, chunks, this.stallMs);
+    Atomics.store(this.ctl, NEXT, firstClaim((this.ctl[GEN] + 1) | 0));
+    this.failure = err;
+    this.allReady = false;
+    Atomics.store(this.ctl, SHUTDOWN, 1);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    this.pool?.destroy().catch(() => {});
+    return err;
   }
 
   private refreshReady(): boolean {
