@@ -11,5 +11,5 @@ export * from './reference/dequantize.js';
 export * from './reference/backend.js';
 export * from './quantize/index.js';
 export { WasmBackend, type WasmBackendOptions } from './kernels/wasm-backend.js';
-export { wasmKernelsSupported } from './kernels/module.js';
+export { relaxedSimdSupported, wasmKernelsSupported } from './kernels/module.js';
 export { WorkerStalledError } from './threads/team.js';
