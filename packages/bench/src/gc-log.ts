@@ -5,16 +5,8 @@
  */
 import type { GcEvent, GcPolicy, GcReason } from '@legato/kvcache';
 
-/** One recorded cycle. */
-export interface GcRecord {
-  policy: GcPolicy;
-  reason: GcReason;
-  startTime: number;
-  durationMs: number;
-  blocksEvicted: number;
-  blocksScrubbed: number;
-  bytesScrubbed: number;
-  blocksVerified: number;
+/** One recorded cycle: the kvcache's event (less the free-list flag) and when in the run it ran. */
+export interface GcRecord extends Omit<GcEvent, 'freeListCompacted'> {
   /** Engine steps completed before the cycle ran (the cycle runs at the end of step `step + 1`). */
   step: number;
 }

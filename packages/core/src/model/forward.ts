@@ -144,6 +144,7 @@ export class LlamaForward {
       emb.dequantizeRow(this.weights.tokenEmbd.data, id * embRow, x, t * dim, dim);
     }
     const q = this.q, k = this.k, v = this.v, att = this.att, gate = this.gate, up = this.up;
+    for (let t = 0; t < n; t++) this.attLens[t] = b.positions[t] + 1; // causal: sees positions [0, pos]
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.weights.layers[l];
       for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.attnNorm, dim, this.eps);
@@ -163,7 +164,6 @@ export class LlamaForward {
           kv[vo + i] = v[t * kvDim + i];
         }
       }
-      for (let t = 0; t < n; t++) this.attLens[t] = b.positions[t] + 1; // causal: sees positions [0, pos]
       // One call per run of consecutive tokens of the same sequence, whose rows table is filled up
       // to the longest length in the run.
       for (let t0 = 0; t0 < n;) {

@@ -87,8 +87,8 @@ function relaxedProbePasses(): boolean {
   }
 }
 
-let relaxedChecked = false;
-let relaxedOk = false;
+/** Whether relaxed SIMD is usable; undefined until first asked. */
+let relaxedOk: boolean | undefined;
 
 /**
  * True when the relaxed-SIMD kernel module can be used: not disabled by LEGATO_WASM_RELAXED_SIMD=0,
@@ -99,8 +99,7 @@ let relaxedOk = false;
  * and never reaches setFlagsFromString.
  */
 export function relaxedSimdSupported(): boolean {
-  if (!relaxedChecked) {
-    relaxedChecked = true;
+  if (relaxedOk === undefined) {
     const env = typeof process === 'object' ? process.env.LEGATO_WASM_RELAXED_SIMD : undefined;
     if (env === '0' || !wasmKernelsSupported()) return (relaxedOk = false);
     try {
@@ -132,6 +131,11 @@ export function relaxedKernelModule(): WebAssembly.Module | undefined {
     compiledRelaxed = new WebAssembly.Module(readFileSync(path));
   }
   return compiledRelaxed;
+}
+
+/** Whether `module` is the relaxed-SIMD kernel module (without compiling it to find out). */
+export function isRelaxedKernelModule(module: WebAssembly.Module): boolean {
+  return module === compiledRelaxed;
 }
 
 /** The kernel module to use: the relaxed-SIMD one where supported, else the SIMD128 one. */

@@ -17,7 +17,7 @@ import { matmulRef } from '../reference/matmul.js';
 import { GGMLType, rowBytes, typeName } from '../types.js';
 import { OP_ATTENTION, OP_MATMUL, OP_QUANTIZE, OP_SWIGLU, f32Bits } from '../threads/protocol.mjs';
 import { WorkerTeam } from '../threads/team.js';
-import { instantiateKernels, kernelModule, relaxedKernelModule, wasmKernelsSupported } from './module.js';
+import { instantiateKernels, isRelaxedKernelModule, kernelModule, wasmKernelsSupported } from './module.js';
 import type { KernelExports } from './module.js';
 
 export interface WasmBackendOptions {
@@ -106,7 +106,7 @@ export class WasmBackend implements ComputeBackend {
     }
     this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     this.team = new WorkerTeam({ threads: this.threads, memory: arena.memory, module, kernels: this.kernels });
-    const simd = module === relaxedKernelModule() ? 'wasm-relaxed-simd' : 'wasm-simd';
+    const simd = isRelaxedKernelModule(module) ? 'wasm-relaxed-simd' : 'wasm-simd';
     this.name = this.threads === 1 ? simd : `${simd}×${this.threads}`;
   }
 

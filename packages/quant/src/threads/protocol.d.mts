@@ -37,5 +37,4 @@ export interface JobKernels {
 export declare function firstClaim(gen: number): number;
 export declare function runChunk(k: JobKernels, ctl: Int32Array, c: number): void;
 export declare function runChunks(k: JobKernels, ctl: Int32Array, gen: number, tally: number): number;
-export declare function waitChange(ctl: Int32Array, index: number, seen: number, sleepers: number): number;
-export declare function waitChangeFor(ctl: Int32Array, index: number, seen: number, sleepers: number, timeoutMs: number): number;
+export declare function waitChange(ctl: Int32Array, index: number, seen: number, sleepers: number, timeoutMs?: number): number;

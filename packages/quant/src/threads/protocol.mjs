@@ -153,9 +153,12 @@ export function runChunks(k, ctl, gen, tally) {
 }
 
 /**
- * As waitChange, but gives up after about `timeoutMs` without a change and returns `seen`.
+ * Blocks until `ctl[index]` differs from `seen` (spinning first, then sleeping), and returns the
+ * new value; after about `timeoutMs` without a change it gives up and returns `seen`. While asleep
+ * the thread is counted in `ctl[sleepers]`, which tells the writer of `ctl[index]` that it must
+ * notify.
  */
-export function waitChangeFor(ctl, index, seen, sleepers, timeoutMs) {
+export function waitChange(ctl, index, seen, sleepers, timeoutMs = Infinity) {
   for (let i = 0; i < SPIN_LIMIT; i++) {
     const v = Atomics.load(ctl, index);
     if (v !== seen) return v;
@@ -166,25 +169,6 @@ export function waitChangeFor(ctl, index, seen, sleepers, timeoutMs) {
     if (left <= 0) return seen;
     Atomics.add(ctl, sleepers, 1);
     Atomics.wait(ctl, index, seen, left);
-    Atomics.sub(ctl, sleepers, 1);
-    const v = Atomics.load(ctl, index);
-    if (v !== seen) return v;
-  }
-}
-
-/**
- * Blocks until `ctl[index]` differs from `seen` (spinning first, then sleeping), and returns the
- * new value. While asleep the thread is counted in `ctl[sleepers]`, which tells the writer of
- * `ctl[index]` that it must notify.
- */
-export function waitChange(ctl, index, seen, sleepers) {
-  for (let i = 0; i < SPIN_LIMIT; i++) {
-    const v = Atomics.load(ctl, index);
-    if (v !== seen) return v;
-  }
-  for (;;) {
-    Atomics.add(ctl, sleepers, 1);
-    Atomics.wait(ctl, index, seen);
     Atomics.sub(ctl, sleepers, 1);
     const v = Atomics.load(ctl, index);
     if (v !== seen) return v;

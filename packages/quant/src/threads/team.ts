@@ -10,7 +10,7 @@
 import { Piscina } from 'piscina';
 import {
   ARGS, CHUNK_SIZE, CHUNKS, CONTROL_INTS, DONE, FAILED, GEN, MAIN_WAITING, MAX_CHUNKS, NEXT, OP, READY,
-  SHUTDOWN, SLEEPERS, WORKER_CHUNKS, firstClaim, runChunk, runChunks, waitChange, waitChangeFor,
+  SHUTDOWN, SLEEPERS, WORKER_CHUNKS, firstClaim, runChunk, runChunks, waitChange,
 } from './protocol.mjs';
 import type { JobKernels } from './protocol.mjs';
 import { locatePackageFile } from '../kernels/module.js';
@@ -63,7 +63,7 @@ export class WorkerTeam {
   private readonly ctl: Int32Array;
   private readonly kernels: JobKernels;
   private readonly workers: number;
-  private readonly pool: Piscina | undefined;
+  private pool: Piscina | undefined;
   private readonly readyPromise: Promise<void>;
   private allReady: boolean;
   private failure: unknown;
@@ -158,7 +158,7 @@ export class WorkerTeam {
     }
     let done = Atomics.load(ctl, DONE);
     while (done < chunks) {
-      const next = waitChangeFor(ctl, DONE, done, MAIN_WAITING, this.stallMs);
+      const next = waitChange(ctl, DONE, done, MAIN_WAITING, this.stallMs);
       if (next === done) throw this.stalled(op, done, chunks);
       done = next;
     }
@@ -170,11 +170,18 @@ export class WorkerTeam {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (!this.pool) return;
+    this.stopWorkers();
+  }
+
+  /** Tells the workers to leave their loop and ends their threads. Idempotent. */
+  private stopWorkers(): void {
+    const pool = this.pool;
+    if (!pool) return;
+    this.pool = undefined;
     Atomics.store(this.ctl, SHUTDOWN, 1);
     Atomics.add(this.ctl, GEN, 1);
     Atomics.notify(this.ctl, GEN);
-    this.pool.destroy().catch(() => {});
+    pool.destroy().catch(() => {});
   }
 
   /**
@@ -187,10 +194,7 @@ export class WorkerTeam {
     Atomics.store(this.ctl, NEXT, firstClaim((this.ctl[GEN] + 1) | 0));
     this.failure = err;
     this.allReady = false;
-    Atomics.store(this.ctl, SHUTDOWN, 1);
-    Atomics.add(this.ctl, GEN, 1);
-    Atomics.notify(this.ctl, GEN);
-    this.pool?.destroy().catch(() => {});
+    this.stopWorkers();
     return err;
   }
 
