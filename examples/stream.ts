@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, SHAPES, synthesizeModel } from '@legato/core';
+import { loadModel } from '@legato/core';
+import { SHAPES, synthesizeModel } from '@legato/core/synth';
 
 let path = process.argv[2];
 if (!path) {

@@ -4,7 +4,8 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel, SHAPES, synthesizeModel, type LlamaModel, type ModelShape, type SynthType } from '@legato/core';
+import { loadModel, type LlamaModel } from '@legato/core';
+import { SHAPES, synthesizeModel, type ModelShape, type SynthType } from '@legato/core/synth';
 
 /**
  * Extra shapes for benchmarks. stories42M (llama2.c's 42M TinyStories model) decodes four

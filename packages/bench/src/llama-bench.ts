@@ -6,7 +6,8 @@
  * figure is the mean ± sample standard deviation of tokens/s over the repetitions. The table is
  * llama-bench's Markdown layout, so the two tools' outputs can be compared line by line.
  */
-import { ContiguousKVCache, LlamaForward, type LlamaModel } from '@legato/core';
+import type { LlamaModel } from '@legato/core';
+import { ContiguousKVCache, LlamaForward } from '@legato/core/internals';
 import { MetricsCollector, type CollectedRun } from '@legato/metrics';
 import { Rng } from './random.js';
 

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesizeModel, type ModelShape } from '@legato/core';
+import { synthesizeModel, type ModelShape } from '@legato/core/synth';
 
 export const TINY_SHAPE: ModelShape = {
   name: 'lab-tiny', dim: 64, nLayers: 2, nHeads: 4, nKVHeads: 4, ffnDim: 128, vocabSize: 512, contextLength: 512, rmsEps: 1e-5, ropeFreqBase: 10000,

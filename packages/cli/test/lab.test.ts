@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeModel } from '@legato/core';
+import { synthesizeModel } from '@legato/core/synth';
 import { legato } from './run-cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'legato-lab-cli-'));

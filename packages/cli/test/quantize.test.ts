@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GGMLType, rowBytes, typeName } from '@legato/quant';
-import { gv, readGGUFHeader, writeGGUF } from '@legato/core';
+import { gv, readGGUFHeader, writeGGUF } from '@legato/core/gguf';
 import { modelPath } from '../../../testing/models.js';
 import { legato } from './run-cli.js';
 

@@ -4,7 +4,8 @@
  * merge loop would never finish). Run: node --conditions=source --import tsx packages/core/bench/tokenizer.bench.ts
  */
 import { readFileSync } from 'node:fs';
-import { readGGUFHeader, Tokenizer } from '../src/index.js';
+import { Tokenizer } from '../src/index.js';
+import { readGGUFHeader } from '../src/gguf/index.js';
 import { modelPath } from '../../../testing/models.js';
 
 function time<T>(f: () => T): [T, number] {

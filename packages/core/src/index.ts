@@ -11,14 +11,22 @@
  * const { timings } = await gen.result();
  * console.log(`TTFT ${timings.ttftMs.toFixed(1)} ms, ${timings.decodeTokensPerSecond.toFixed(1)} tok/s`);
  * model.dispose();
+ *
+ * The root holds what an application needs: loading a model, contexts, generations, the engine,
+ * their option and result types, and the errors they throw. Tools and benchmarks reach further
+ * through subpath exports: `@legato/core/gguf` (read and write GGUF), `/tokenizer` (vocabularies,
+ * the streaming detokenizer), `/sample` (the sampler chain and its parts), `/synth` (random-weight
+ * models), `/quantize` (file quantization) and `/internals` (the forward pass, KV caches, weights).
  */
-export * from './gguf/index.js';
-export * from './tokenizer/index.js';
-export * from './sample/index.js';
-export { readLlamaConfig, SUPPORTED_ARCHITECTURES, UnsupportedArchitectureError, type LlamaConfig } from './model/config.js';
-export { bindLlamaWeights, type LlamaWeights, type LayerWeights } from './model/weights.js';
-export { ContiguousKVCache, type KVCache } from './model/kv-cache.js';
-export { LlamaForward, type ForwardOptions } from './model/forward.js';
+
+// What a loaded model exposes and throws besides the engine's own types.
+export { GGUFError, type GGUFErrorCode } from './gguf/errors.js';
+export type { LoadProgress } from './gguf/load.js';
+export { SUPPORTED_ARCHITECTURES, UnsupportedArchitectureError, type LlamaConfig } from './model/config.js';
+export { Tokenizer, TokenizerError, type EncodeOptions, type DecodeOptions } from './tokenizer/index.js';
+export { SamplingOptionsError, type SamplingOptions } from './sample/options.js';
+
+// The engine: models, contexts, generations, the continuous-batching engine, and their errors.
 export { loadModel, LlamaModel, type LoadModelOptions } from './engine/model.js';
 export {
   LlamaContext,
@@ -30,9 +38,6 @@ export {
   type FinishReason,
   type EvaluateOptions,
 } from './engine/context.js';
-export { summarizeTimings, type GenerationTimings } from './engine/timings.js';
+export type { GenerationTimings } from './engine/timings.js';
 export { ContextOverflowError, ContextBusyError, DisposedError } from './engine/errors.js';
-export * from './synth/index.js';
-export * from './quantize/index.js';
 export { InferenceEngine, RequestHandle, type EngineOptions, type EngineObserver, type EngineStepGauges, type EngineRequestResult } from './engine/scheduler.js';
-export { PagedSequenceKV } from './model/paged-kv-cache.js';

@@ -16,7 +16,7 @@ import {
   runStutterLab,
   writeStutterReport,
 } from '@legato/bench';
-import { SYNTH_TYPES, type SynthType } from '@legato/core';
+import { SYNTH_TYPES, type SynthType } from '@legato/core/synth';
 import { info, intOption, UsageError } from '../usage.js';
 
 const USAGE = 'legato demo [-n tokens] [--shape stories42m] [--type Q4_0] [--cache-dir .cache/legato] [--out dir]';

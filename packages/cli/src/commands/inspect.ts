@@ -1,6 +1,6 @@
 /** `legato inspect <model.gguf>`: metadata and a tensor table (name, type, shape, bytes). */
 import { parseArgs } from 'node:util';
-import { readGGUFHeader } from '@legato/core';
+import { readGGUFHeader } from '@legato/core/gguf';
 import { typeName } from '@legato/quant';
 import { requirePositional } from '../usage.js';
 import { checkModelPath } from '../open-model.js';

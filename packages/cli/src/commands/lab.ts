@@ -24,7 +24,8 @@ import {
   type StutterRunConfig,
 } from '@legato/bench';
 import type { GcPolicy } from '@legato/kvcache';
-import { SHAPES, SYNTH_TYPES, type LlamaModel, type SynthType } from '@legato/core';
+import type { LlamaModel } from '@legato/core';
+import { SHAPES, SYNTH_TYPES, type SynthType } from '@legato/core/synth';
 import { parseBlockSize, parseBytes } from '../kv-options.js';
 import { checkModelPath } from '../open-model.js';
 import { info, intOption, UsageError } from '../usage.js';

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { QuantizeError, quantizeFile, type QuantizeProgress } from '@legato/core';
+import { QuantizeError, quantizeFile, type QuantizeProgress } from '@legato/core/quantize';
 import { allFormats, parseQuantTarget, QUANT_TARGETS, QUANT_TARGET_ALIASES, typeName, type GGMLType } from '@legato/quant';
 import { checkModelPath } from '../open-model.js';
 import { info, intOption, requirePositional, UsageError } from '../usage.js';

@@ -1,6 +1,6 @@
 /** `legato synth --shape <name|json> --type <type> -o out.gguf [--seed s] [--threads n]`. */
 import { parseArgs } from 'node:util';
-import { parseShape, synthesizeModel, SYNTH_TYPES, type SynthType } from '@legato/core';
+import { parseShape, synthesizeModel, SYNTH_TYPES, type SynthType } from '@legato/core/synth';
 import { info, intOption, UsageError } from '../usage.js';
 
 const USAGE = `legato synth --shape <tiny-15m|tinyllama-1.1b|demo-4m|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s] [--threads n]`;

@@ -1,6 +1,7 @@
 /** `legato tokenize <model.gguf> <text>`: token ids separated by spaces, like `llama-tokenize --ids`. */
 import { parseArgs } from 'node:util';
-import { readGGUFHeader, Tokenizer } from '@legato/core';
+import { Tokenizer } from '@legato/core';
+import { readGGUFHeader } from '@legato/core/gguf';
 import { requirePositional } from '../usage.js';
 import { checkModelPath } from '../open-model.js';
 

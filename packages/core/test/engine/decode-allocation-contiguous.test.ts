@@ -5,7 +5,8 @@
  * and unoptimized code boxes every non-integer number — garbage that is not the loop's own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { greedy, loadModel, type LlamaModel } from '../../src/index.js';
+import { loadModel, type LlamaModel } from '../../src/index.js';
+import { greedy } from '../../src/sample/index.js';
 import { LlamaForward } from '../../src/model/forward.js';
 import { ContiguousKVCache } from '../../src/model/kv-cache.js';
 import { modelPath } from '../../../../testing/models.js';

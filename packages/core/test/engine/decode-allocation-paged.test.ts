@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PagedKVCache } from '@legato/kvcache';
-import { greedy, loadModel, type LlamaModel } from '../../src/index.js';
+import { loadModel, type LlamaModel } from '../../src/index.js';
+import { greedy } from '../../src/sample/index.js';
 import { LlamaForward } from '../../src/model/forward.js';
 import { PagedSequenceKV } from '../../src/model/paged-kv-cache.js';
 import { modelPath } from '../../../../testing/models.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContextOverflowError, DisposedError, greedy, loadModel, type LlamaModel } from '../../src/index.js';
+import { ContextOverflowError, DisposedError, loadModel, type LlamaModel } from '../../src/index.js';
+import { greedy } from '../../src/sample/index.js';
 import { modelPath } from '../../../../testing/models.js';
 
 const refs = JSON.parse(readFileSync(modelPath('reference-greedy.json'), 'utf8'));

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GGMLType } from '@legato/quant';
-import { GGUFError, GGUFValueType, loadGGUF, loadModel, readGGUFHeader, UnsupportedArchitectureError, writeGGUF, type TypedValue } from '../../src/index.js';
+import { GGUFError, loadModel, UnsupportedArchitectureError } from '../../src/index.js';
+import { GGUFValueType, loadGGUF, readGGUFHeader, writeGGUF, type TypedValue } from '../../src/gguf/index.js';
 import { modelPath } from '../../../../testing/models.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'legato-model-err-'));

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel, SHAPES, synthesizeModel, type LlamaModel } from '../../src/index.js';
+import { loadModel, type LlamaModel } from '../../src/index.js';
+import { SHAPES, synthesizeModel } from '../../src/synth/index.js';
 import { modelPath } from '../../../../testing/models.js';
 
 const refs = JSON.parse(readFileSync(modelPath('reference-greedy.json'), 'utf8'));

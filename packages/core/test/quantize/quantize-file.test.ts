@@ -11,16 +11,10 @@ import { GGMLType, typeName } from '@legato/quant';
 import { modelPath } from '../../../../testing/models.js';
 import { llamaCppNextTokenProbs } from '../../../../testing/llamacpp.js';
 import { ggmlQuantizeRowQ4_0, ggmlQuantizeRowQ8_0 } from '../../../quant/test/helpers/ggml-port.js';
-import {
-  loadModel,
-  parseShape,
-  QuantizeError,
-  quantizeFile,
-  readGGUFHeader,
-  synthesizeModel,
-  type LlamaModel,
-  type QuantizeFileResult,
-} from '../../src/index.js';
+import { loadModel, type LlamaModel } from '../../src/index.js';
+import { readGGUFHeader } from '../../src/gguf/index.js';
+import { QuantizeError, quantizeFile, type QuantizeFileResult } from '../../src/quantize/index.js';
+import { parseShape, synthesizeModel } from '../../src/synth/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'legato-quantize-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readGGUFHeader, SHAPES, synthesizeModel } from '../../src/index.js';
+import { readGGUFHeader } from '../../src/gguf/index.js';
+import { SHAPES, synthesizeModel } from '../../src/synth/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'legato-synth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
