@@ -24,6 +24,11 @@ export interface AttentionShape {
   readonly headDim: number;
   /** Factor applied to q·k before the softmax, usually 1/√headDim. */
   readonly scale: number;
+  /**
+   * Attention-logit soft-cap c (Gemma 2): each score s = scale·q·k becomes c·tanh(s/c) before the
+   * softmax. 0 or absent = none.
+   */
+  readonly softcap?: number;
 }
 
 export interface ComputeBackend {
@@ -36,7 +41,7 @@ export interface ComputeBackend {
   /**
    * Causal grouped-query attention for tokens [t0, t1) of a batch, all of ONE sequence whose K/V
    * rows live in `kv`. For each token t and query head h:
-   *   out[t][h] = Σ_{p < lens[t]} softmax_p(scale · q[t][h]·K_p) · V_p
+   *   out[t][h] = Σ_{p < lens[t]} softmax_p(cap(scale · q[t][h]·K_p)) · V_p   (cap: `shape.softcap`, if set)
    * where q and out are [token][nHeads·headDim] (token t's row at t·nHeads·headDim), and position
    * p's K and V rows start at kv[rows[2p]] and kv[rows[2p+1]] (KV head g at + g·headDim): element
    * offsets as the KV cache's kOffset/vOffset return them, so contiguous and paged caches both

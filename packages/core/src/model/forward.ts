@@ -1,6 +1,10 @@
 /**
- * The Llama forward pass as llama.cpp runs it: RMSNorm → Q/K/V → RoPE → grouped-query causal
- * attention over the KV cache → output projection → RMSNorm → SwiGLU FFN, residuals around both.
+ * The forward pass of every supported architecture, as llama.cpp runs it: RMSNorm → Q/K/V (+bias)
+ * → [per-head Q/K norm] → RoPE → grouped-query causal attention over the KV cache [sliding window,
+ * soft-cap] → output projection → [post-norm] → RMSNorm → gated FFN (SwiGLU or GeGLU) →
+ * [post-norm], residuals around both; final RMSNorm, output projection [soft-cap]. What is in
+ * brackets, and every constant, comes from the config, i.e. from the architecture's trait table
+ * (architectures.ts): there is no per-architecture code path.
  *
  * A call processes a batch of consecutive tokens as matrices (one matmul per weight for all of
  * them), so prefill is not a loop of decodes. Every buffer is carved from the arena once, when the
@@ -9,7 +13,7 @@
 import { getFormat, type Arena, type AttentionShape, type ComputeBackend, type WeightRef } from '@legato/quant';
 import type { LlamaConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
-import { addInPlace, rmsNorm, rope, ropeInvFreq } from './ops.js';
+import { addInPlace, addRows, copyColumns, gegluTanh, rmsNorm, rmsNormHeads, rope, ropeTable, scaleInPlace, softcapInPlace } from './ops.js';
 import type { LlamaWeights } from './weights.js';
 
 export interface ForwardOptions {
@@ -43,10 +47,18 @@ export class LlamaForward {
   private readonly kvRows: Int32Array;
   /** Per batch token: how many positions it attends to. */
   private readonly attLens: Int32Array;
+  /** Per batch token: positions it attends to from the start of the current rows table (its window). */
+  private readonly winLens: Int32Array;
+  /** Fused QKV output [maxBatch × (qDim + 2·kvDim)], when a layer has attn_qkv. */
+  private readonly qkv: Float32Array | undefined;
+  /** Fused gate+up output [maxBatch × 2·ffnDim] (Phi-3). */
+  private readonly gateUp: Float32Array | undefined;
+  private readonly neox: boolean;
+  private readonly ropeGlobal: Float64Array;
+  private readonly ropeSwa: Float64Array;
   private readonly attShape: AttentionShape;
   private readonly gate: Float32Array;
   private readonly up: Float32Array;
-  private readonly invFreq: Float64Array;
   private readonly eps: Float64Array;
   /** Logits of the last token of the latest run. */
   readonly logits: Float32Array;
@@ -65,15 +77,18 @@ export class LlamaForward {
     const B = (this.maxBatch = options.maxBatch);
     this.x = this.alloc(B * c.dim);
     this.xb = this.alloc(B * c.dim);
-    this.q = this.alloc(B * c.dim);
+    this.q = this.alloc(B * c.qDim);
     this.k = this.alloc(B * c.kvDim);
     this.v = this.alloc(B * c.kvDim);
-    this.att = this.alloc(B * c.dim);
+    this.att = this.alloc(B * c.qDim);
+    this.qkv = weights.layers.some((L) => L.wqkv) ? this.alloc(B * (c.qDim + 2 * c.kvDim)) : undefined;
+    this.gateUp = c.traits.fusedGateUp ? this.alloc(B * 2 * c.ffnDim) : undefined;
     this.maxContext = options.maxContext;
     // In the arena, so the WASM backend reads them in place.
     this.kvRows = this.allocI32(2 * options.maxContext);
     this.attLens = this.allocI32(B);
-    this.attShape = { nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, scale: 1 / Math.sqrt(c.headDim) };
+    this.winLens = this.allocI32(B);
+    this.attShape = { nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, scale: c.attnScale, softcap: c.attnSoftcap };
     this.batch = {
       n: 0,
       tokens: new Int32Array(B),
@@ -85,7 +100,12 @@ export class LlamaForward {
     this.gate = this.alloc(B * c.ffnDim);
     this.up = this.alloc(B * c.ffnDim);
     this.logits = this.alloc(c.vocabSize);
-    this.invFreq = ropeInvFreq(c.ropeDim, c.ropeFreqBase);
+    // Phi-3's long factors apply when the context exceeds the original one (llama.cpp compares its
+    // per-sequence context, padded to 256, which decides the same for 256-multiples).
+    const factors = weights.ropeFreqs ?? (options.maxContext > c.ropeOrigContext ? weights.ropeLong : weights.ropeShort);
+    this.neox = c.traits.rope === 'neox';
+    this.ropeGlobal = ropeTable(c.ropeDim, c.ropeGlobal.base, c.ropeGlobal.scale, factors, c.ropeAttnFactor);
+    this.ropeSwa = ropeTable(c.ropeDim, c.ropeSwa.base, c.ropeSwa.scale, factors, c.ropeAttnFactor);
     this.eps = Float64Array.of(c.rmsEps);
   }
 
@@ -133,7 +153,7 @@ export class LlamaForward {
     const b = this.batch;
     const n = b.n;
     if (n < 1 || n > this.maxBatch) throw new RangeError(`batch of ${n} tokens (1..${this.maxBatch} allowed)`);
-    const { dim, kvDim, headDim, nHeads, nKVHeads, ffnDim } = c;
+    const { dim, qDim, kvDim, headDim, nHeads, nKVHeads, ffnDim } = c;
     const x = this.x;
     const xb = this.xb;
     const emb = getFormat(this.weights.tokenEmbd.type);
@@ -143,20 +163,38 @@ export class LlamaForward {
       if (!(id >= 0 && id < c.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
       emb.dequantizeRow(this.weights.tokenEmbd.data, id * embRow, x, t * dim, dim);
     }
+    if (c.embedScale !== 1) scaleInPlace(x, n * dim, c.embedScale);
     const q = this.q, k = this.k, v = this.v, att = this.att, gate = this.gate, up = this.up;
     for (let t = 0; t < n; t++) this.attLens[t] = b.positions[t] + 1; // causal: sees positions [0, pos]
     for (let l = 0; l < c.nLayers; l++) {
       const L = this.weights.layers[l];
+      const window = c.swaLayers[l] === 1 ? c.slidingWindow : 0;
+      const ropeT = window > 0 ? this.ropeSwa : this.ropeGlobal;
       for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.attnNorm, dim, this.eps);
-      this.matmul(L.wq, xb, n, q);
-      this.matmul(L.wk, xb, n, k);
-      this.matmul(L.wv, xb, n, v);
+      if (L.wqkv) {
+        const qkv = this.qkv!;
+        const w = qDim + 2 * kvDim;
+        this.matmul(L.wqkv, xb, n, qkv);
+        if (L.bqkv) addRows(qkv, L.bqkv, n, w);
+        copyColumns(qkv, w, 0, n, qDim, q);
+        copyColumns(qkv, w, qDim, n, kvDim, k);
+        copyColumns(qkv, w, qDim + kvDim, n, kvDim, v);
+      } else {
+        this.matmul(L.wq!, xb, n, q);
+        this.matmul(L.wk!, xb, n, k);
+        this.matmul(L.wv!, xb, n, v);
+        if (L.bq) addRows(q, L.bq, n, qDim);
+        if (L.bk) addRows(k, L.bk, n, kvDim);
+        if (L.bv) addRows(v, L.bv, n, kvDim);
+      }
       for (let t = 0; t < n; t++) {
         const pos = b.positions[t];
         const cache = b.caches[t];
         const kv = cache.data;
-        rope(q, t * dim, nHeads, headDim, c.ropeDim, pos, this.invFreq);
-        rope(k, t * kvDim, nKVHeads, headDim, c.ropeDim, pos, this.invFreq);
+        if (L.qNorm) rmsNormHeads(q, t * qDim, nHeads, headDim, L.qNorm, this.eps);
+        if (L.kNorm) rmsNormHeads(k, t * kvDim, nKVHeads, headDim, L.kNorm, this.eps);
+        rope(q, t * qDim, nHeads, headDim, c.ropeDim, pos, ropeT, this.neox);
+        rope(k, t * kvDim, nKVHeads, headDim, c.ropeDim, pos, ropeT, this.neox);
         const ko = cache.kOffset(l, pos);
         const vo = cache.vOffset(l, pos);
         for (let i = 0; i < kvDim; i++) {
@@ -164,40 +202,71 @@ export class LlamaForward {
           kv[vo + i] = v[t * kvDim + i];
         }
       }
-      // One call per run of consecutive tokens of the same sequence, whose rows table is filled up
-      // to the longest length in the run.
-      for (let t0 = 0; t0 < n;) {
-        const cache = b.caches[t0];
-        let t1 = t0 + 1;
-        let len = this.attLens[t0];
-        while (t1 < n && b.caches[t1] === cache) len = Math.max(len, this.attLens[t1++]);
-        if (len > this.maxContext) throw new RangeError(`position ${len - 1} is past maxContext ${this.maxContext}`);
-        const rows = this.kvRows;
-        for (let p = 0; p < len; p++) {
-          rows[2 * p] = cache.kOffset(l, p);
-          rows[2 * p + 1] = cache.vOffset(l, p);
-        }
-        this.backend.attention(this.attShape, q, cache.data, rows, this.attLens, t0, t1, att);
-        t0 = t1;
-      }
+      this.attend(l, window, n);
       this.matmul(L.wo, att, n, xb);
+      if (L.bo) addRows(xb, L.bo, n, dim);
+      if (L.attnPostNorm) for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, xb, t * dim, L.attnPostNorm, dim, this.eps);
       addInPlace(x, xb, n * dim);
       for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, this.eps);
-      this.matmul(L.wGate, xb, n, gate);
-      this.matmul(L.wUp, xb, n, up);
-      this.backend.swiglu(gate, up, n * ffnDim);
+      if (L.wGate) {
+        this.matmul(L.wGate, xb, n, gate);
+        this.matmul(L.wUp, xb, n, up);
+        if (L.bGate) addRows(gate, L.bGate, n, ffnDim);
+        if (L.bUp) addRows(up, L.bUp, n, ffnDim);
+      } else {
+        // Fused [gate | up] rows (Phi-3): llama.cpp's swiglu takes silu of the first half.
+        const gu = this.gateUp!;
+        this.matmul(L.wUp, xb, n, gu);
+        copyColumns(gu, 2 * ffnDim, 0, n, ffnDim, gate);
+        copyColumns(gu, 2 * ffnDim, ffnDim, n, ffnDim, up);
+      }
+      if (c.traits.ffnActivation === 'silu') this.backend.swiglu(gate, up, n * ffnDim);
+      else gegluTanh(gate, up, n * ffnDim);
       this.matmul(L.wDown, gate, n, xb);
+      if (L.bDown) addRows(xb, L.bDown, n, dim);
+      if (L.ffnPostNorm) for (let t = 0; t < n; t++) rmsNorm(xb, t * dim, xb, t * dim, L.ffnPostNorm, dim, this.eps);
       addInPlace(x, xb, n * dim);
     }
     const m = b.nLogits;
     for (let i = 0; i < m; i++) rmsNorm(xb, i * dim, x, b.logitRows[i] * dim, this.weights.outputNorm, dim, this.eps);
-    if (m === 1) {
-      this.matmul(this.weights.output, xb, 1, this.logits);
-      return this.logits;
-    }
-    const out = this.allLogitsBuffer();
+    const out = m === 1 ? this.logits : this.allLogitsBuffer();
     this.matmul(this.weights.output, xb, m, out);
-    return out.subarray(0, m * c.vocabSize);
+    if (this.weights.outputBias) addRows(out, this.weights.outputBias, m, c.vocabSize);
+    if (c.finalSoftcap > 0) softcapInPlace(out, 0, m * c.vocabSize, c.finalSoftcap);
+    return m === 1 ? out : out.subarray(0, m * c.vocabSize);
+  }
+
+  /**
+   * Attention of layer `l` for the batch, into `this.att`. One backend call per run of consecutive
+   * tokens of one sequence that share the first visible position: 0 in global layers, so one call
+   * per sequence; in sliding-window layers (window > 0) token at p sees (p − window, p], so tokens
+   * past the first window get a call each, with the rows table starting at their window.
+   */
+  private attend(l: number, window: number, n: number): void {
+    const b = this.batch;
+    const rows = this.kvRows;
+    for (let t0 = 0; t0 < n;) {
+      const cache = b.caches[t0];
+      const start = window > 0 ? Math.max(0, b.positions[t0] + 1 - window) : 0;
+      let t1 = t0;
+      let end = 0;
+      while (t1 < n && b.caches[t1] === cache) {
+        const s = window > 0 ? Math.max(0, b.positions[t1] + 1 - window) : 0;
+        if (s !== start) break;
+        const e = this.attLens[t1];
+        if (e > this.maxContext) throw new RangeError(`position ${e - 1} is past maxContext ${this.maxContext}`);
+        this.winLens[t1] = e - start;
+        if (e > end) end = e;
+        t1++;
+      }
+      for (let p = start; p < end; p++) {
+        const j = 2 * (p - start);
+        rows[j] = cache.kOffset(l, p);
+        rows[j + 1] = cache.vOffset(l, p);
+      }
+      this.backend.attention(this.attShape, this.q, cache.data, rows, this.winLens, t0, t1, this.att);
+      t0 = t1;
+    }
   }
 
   private matmul(w: WeightRef, x: Float32Array, n: number, out: Float32Array): void {

@@ -25,7 +25,7 @@ describe('model loading errors', () => {
     const p = await variant('arch.gguf', (m) => m.set('general.architecture', { type: GGUFValueType.STRING, value: 'mamba' }));
     const e = await loadModel(p).catch((x) => x);
     expect(e).toBeInstanceOf(UnsupportedArchitectureError);
-    expect(e.message).toMatch(/"mamba" is not supported \(supported: llama\)/);
+    expect(e.message).toMatch(/"mamba" is not supported \(supported: llama, qwen2, qwen3, gemma2, gemma3, phi3\)/);
     expect(e.message).toContain(p);
   });
 

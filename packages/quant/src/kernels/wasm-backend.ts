@@ -190,8 +190,8 @@ export class WasmBackend implements ComputeBackend {
   /**
    * ComputeBackend.attention in WASM SIMD (assembly/attention.ts), its (token, head) items split
    * across the team when the work is large enough. Results do not depend on the thread count:
-   * each item is computed whole by one thread. Arguments outside the arena, or a head size that is
-   * not a multiple of 4, take the reference path.
+   * each item is computed whole by one thread. Arguments outside the arena, a head size that is
+   * not a multiple of 4, or a soft-cap take the reference path.
    */
   attention(
     shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
@@ -211,7 +211,8 @@ export class WasmBackend implements ComputeBackend {
       work += len;
     }
     if (rows.length < 2 * maxLen) throw new RangeError(`attention: rows covers ${rows.length >> 1} positions, ${maxLen} needed`);
-    if ((headDim & 3) !== 0 || nHeads % nKVHeads !== 0 ||
+    // The WASM kernel has no soft-cap (Gemma 2): such models take the reference path.
+    if ((headDim & 3) !== 0 || nHeads % nKVHeads !== 0 || (shape.softcap ?? 0) > 0 ||
         !this.inArena(q) || !this.inArena(kv) || !this.inArena(rows) || !this.inArena(lens) || !this.inArena(out)) {
       (this.refAttention ??= new ReferenceBackend()).attention(shape, q, kv, rows, lens, t0, t1, out);
       return;

@@ -53,6 +53,7 @@ export function attentionRef(
   out: Float32Array, scores: Float32Array,
 ): void {
   const { nHeads, headDim, scale } = shape;
+  const cap = shape.softcap ?? 0;
   const group = nHeads / shape.nKVHeads;
   const dim = nHeads * headDim;
   for (let t = t0; t < t1; t++) {
@@ -67,7 +68,7 @@ export function attentionRef(
         const kh = ko + ((h / group) | 0) * headDim;
         let s = 0;
         for (let d = 0; d < headDim; d++) s += q[qo + d] * kv[kh + d];
-        scores[h * len + p] = s * scale;
+        scores[h * len + p] = cap > 0 ? cap * Math.tanh((s * scale) / cap) : s * scale;
       }
     }
     for (let h = 0; h < nHeads; h++) softmaxInPlace(scores, h * len, len);
