@@ -1,9 +1,10 @@
 /**
  * `legato` — run, inspect and measure GGUF models in pure TypeScript.
- * One file per subcommand under commands/; every user mistake is a one-line error and exit code 1.
+ * One file per subcommand under commands/, each imported only when it runs, so `legato --help`
+ * loads no model code. Every user mistake is one line on stderr: exit code 2 for a wrong call
+ * (UsageError), 1 for input that cannot be used (a missing file, a corrupt model).
  */
-import { GGUFError } from '@legato/core';
-import { UsageError } from './usage.js';
+import { clip, InputError, UsageError } from './usage.js';
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -27,30 +28,48 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${help()}\n`);
-    return name ? 0 : 1;
+  if (!name) {
+    process.stderr.write(`${help()}\n`);
+    return 2;
   }
-  const cmd = COMMANDS[name];
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return 0;
+  }
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const label = cmd ? `legato ${name}` : name.startsWith('-') ? 'legato' : `legato ${clip(name)}`;
   try {
-    if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    if (!cmd) {
+      const what = name.startsWith('-') ? `unknown option ${clip(name)}` : `unknown command "${clip(name)}"`;
+      throw new UsageError(`${what} (commands: ${Object.keys(COMMANDS).join(', ')}; see legato --help)`);
+    }
     await (await cmd.load())(rest);
     return 0;
   } catch (e) {
-    process.stderr.write(`legato ${name}: ${describeError(e)}\n`);
+    process.stderr.write(`${label}: ${await describeError(e)}\n`);
     if (process.env.LEGATO_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return 1;
+    return e instanceof UsageError ? 2 : 1;
   }
 }
 
 /** User-facing errors are known types; anything else is still one line, with a hint for the stack. */
-function describeError(e: unknown): string {
-  if (e instanceof UsageError || e instanceof GGUFError) return e.message;
+async function describeError(e: unknown): Promise<string> {
+  if (e instanceof UsageError || e instanceof InputError) return e.message;
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return e.message;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return e.message;
+    if (await isGGUFError(e)) return e.message;
     return `${e.message}${process.env.LEGATO_DEBUG ? '' : ' (set LEGATO_DEBUG=1 for details)'}`;
   }
   return String(e);
+}
+
+/** Only a command that read a model throws a GGUFError, and it has loaded core already. */
+async function isGGUFError(e: Error): Promise<boolean> {
+  try {
+    const { GGUFError } = await import('@legato/core');
+    return e instanceof GGUFError;
+  } catch {
+    return false; // core itself failed to load: that failure is the message
+  }
 }

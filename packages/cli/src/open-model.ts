@@ -1,15 +1,19 @@
-/** Opening a model file for a command: a clear error for a missing path, progress on stderr. */
+/**
+ * Opening a model file for a command: a clear error for a missing path, progress on stderr.
+ * @legato/core is imported on first use, so a command's --help and argument errors stay fast.
+ */
 import { existsSync, statSync } from 'node:fs';
-import { loadModel, type LlamaModel } from '@legato/core';
-import { UsageError } from './usage.js';
+import type { LlamaModel } from '@legato/core';
+import { InputError } from './usage.js';
 
 export function checkModelPath(path: string): void {
-  if (!existsSync(path)) throw new UsageError(`model file not found: ${path}`);
-  if (!statSync(path).isFile()) throw new UsageError(`not a file: ${path}`);
+  if (!existsSync(path)) throw new InputError(`model file not found: ${path}`);
+  if (!statSync(path).isFile()) throw new InputError(`not a file: ${path}`);
 }
 
 export async function openModel(path: string, opts: { quiet?: boolean; threads?: number; backend?: 'auto' | 'wasm' | 'reference' } = {}): Promise<LlamaModel> {
   checkModelPath(path);
+  const { loadModel } = await import('@legato/core');
   const tty = process.stderr.isTTY && !opts.quiet;
   const model = await loadModel(path, {
     threads: opts.threads,

@@ -73,7 +73,7 @@ describe('legato bench', () => {
       [['bench', 'serve', '-m', model, 'extra'], /unexpected argument/],
     ] as [string[], RegExp][]) {
       const r = legato(args);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2); // a usage error
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^legato bench: /);
       expect(r.stderr).toMatch(pattern);

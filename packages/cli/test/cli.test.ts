@@ -8,9 +8,12 @@ import { legato } from './run-cli.js';
 const refs = JSON.parse(readFileSync(modelPath('reference-greedy.json'), 'utf8'));
 const tmp = mkdtempSync(join(tmpdir(), 'legato-cli-'));
 
-/** A user mistake: exit 1, one line on stderr naming the command, no stack trace. */
-function expectUserError(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code).toBe(1);
+/**
+ * A user mistake: one line on stderr naming the command, no stack trace; exit code 2 for a wrong
+ * call (usage), 1 for input that cannot be used.
+ */
+function expectUserError(r: { code: number; stderr: string }, pattern: RegExp, code: 1 | 2 = 1): void {
+  expect(r.code).toBe(code);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^legato \w+: /);
@@ -43,17 +46,17 @@ describe('legato run', () => {
     expect(a.stderr).toMatch(/decode [\d.]+ tok\/s/);
   });
 
-  it('rejects bad input with one line and exit 1', () => {
+  it('rejects bad input with one line and exit 1 (bad data) or 2 (bad call)', () => {
     expectUserError(legato(['run', join(tmp, 'missing.gguf'), '-p', 'x']), /not found/);
-    expectUserError(legato(['run', modelPath('stories260K.gguf')]), /missing -p/);
-    expectUserError(legato(['run', modelPath('stories260K.gguf'), '-p', 'x', '-n', 'many']), /--n-predict/);
-    expectUserError(legato(['run', modelPath('stories260K.gguf'), '-p', 'x', '--frob']), /Unknown option/);
+    expectUserError(legato(['run', modelPath('stories260K.gguf')]), /missing -p/, 2);
+    expectUserError(legato(['run', modelPath('stories260K.gguf'), '-p', 'x', '-n', 'many']), /-n must be a non-negative integer, got many/, 2);
+    expectUserError(legato(['run', modelPath('stories260K.gguf'), '-p', 'x', '--frob']), /unknown option --frob \(see legato run --help\)/, 2);
     expectUserError(legato(['run', modelPath('legacy/tinyllamas-stories-260k-q8_0.gguf'), '-p', 'x']), /not a multiple of the block size/);
     const notGguf = join(tmp, 'text.gguf');
     writeFileSync(notGguf, 'hello, not a model');
     expectUserError(legato(['run', notGguf, '-p', 'x']), /not a GGUF file/);
     expectUserError(legato(['run', modelPath('stories260K.gguf'), '-p', 'Once upon a time '.repeat(100), '--ctx', '64']), /does not fit the context/);
-    expectUserError(legato(['frobnicate']), /unknown command/);
+    expectUserError(legato(['frobnicate']), /unknown command/, 2);
   });
 });
 
@@ -86,7 +89,7 @@ describe('legato tokenize / inspect / eval', () => {
     const last = out.positions[ids.length - 1].top;
     expect(last.map((t: number[]) => t[0])).toEqual(ref.numpy_first_step_top5.map((t: number[]) => t[0]));
     for (let i = 0; i < 5; i++) expect(last[i][1]).toBeCloseTo(ref.numpy_first_step_top5[i][1], 2);
-    expectUserError(legato(['eval', modelPath('stories260K.gguf'), '--ids', '1,x']), /--ids/);
+    expectUserError(legato(['eval', modelPath('stories260K.gguf'), '--ids', '1,x']), /--ids/, 2);
     expectUserError(legato(['eval', modelPath('stories260K.gguf'), '--ids', '1,99999']), /outside the vocabulary/);
   });
 });

@@ -36,7 +36,7 @@ describe('KV-cache flags', () => {
   it('bad values are one-line errors', () => {
     for (const [flag, v, msg] of [['--block-size', '12', /8, 16 or 32/], ['--kv-memory', 'x', /size like/], ['--gc', 'maybe', /--gc must be/]] as const) {
       const r = legato(['run', modelPath('stories260K.gguf'), '-p', 'x', flag, v]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2); // a usage error
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }

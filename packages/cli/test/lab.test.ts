@@ -59,17 +59,17 @@ describe('legato lab stutter', () => {
     expect(r.stdout).toMatch(/^report: .*report\.html$/m);
   });
 
-  it('rejects bad input with one line and exit 1', () => {
-    for (const [args, pattern] of [
-      [['lab', 'frobnicate'], /unknown experiment/],
-      [['lab', 'stutter', '--model', join(tmp, 'missing.gguf')], /not found/],
-      [['lab', 'stutter', '--policies', 'sometimes'], /--policies/],
-      [['lab', 'stutter', '--kv-memory', 'lots'], /--kv-memory/],
-      [['lab', 'stutter', '--shape', 'huge'], /unknown --shape/],
-      [['lab', 'stutter', '--model', model, '--kv-memory', '64KiB'], /KV pool of \d+ blocks cannot hold/],
-    ] as [string[], RegExp][]) {
+  it('rejects bad input with one line and exit 1 (bad data) or 2 (bad call)', () => {
+    for (const [args, pattern, code] of [
+      [['lab', 'frobnicate'], /unknown experiment/, 2],
+      [['lab', 'stutter', '--model', join(tmp, 'missing.gguf')], /not found/, 1],
+      [['lab', 'stutter', '--policies', 'sometimes'], /--policies/, 2],
+      [['lab', 'stutter', '--kv-memory', 'lots'], /--kv-memory/, 2],
+      [['lab', 'stutter', '--shape', 'huge'], /unknown --shape/, 2],
+      [['lab', 'stutter', '--model', model, '--kv-memory', '64KiB'], /KV pool of \d+ blocks cannot hold/, 2],
+    ] as [string[], RegExp, number][]) {
       const r = legato(args);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(code);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^legato lab: /);

@@ -11,8 +11,8 @@ import { legato } from './run-cli.js';
 const tmp = mkdtempSync(join(tmpdir(), 'legato-cli-quantize-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function expectUserError(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code).toBe(1);
+function expectUserError(r: { code: number; stderr: string }, pattern: RegExp, code: 1 | 2 = 1): void {
+  expect(r.code).toBe(code);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^legato quantize: /);
@@ -41,14 +41,14 @@ describe('legato quantize', () => {
     expect(Buffer.compare(readFileSync(one), readFileSync(modelPath('TinyStories-656K-Q4_0.gguf')))).toBe(0);
   });
 
-  it('rejects bad input with one line and exit 1', async () => {
+  it('rejects bad input with one line and exit 1 (bad data) or 2 (bad call)', async () => {
     const out = join(tmp, 'never.gguf');
-    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q3_K_M']), /unknown quantization type "Q3_K_M" \(supported: .*Q4_K_M/);
+    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q3_K_M']), /unknown quantization type "Q3_K_M" \(supported: .*Q4_K_M/, 2);
     expectUserError(legato(['quantize', join(tmp, 'missing.gguf'), out, 'Q8_0']), /not found/);
-    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out]), /missing quantization type/);
-    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q8_0', '--threads', '0']), /--threads/);
-    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q4_0', '--output-tensor-type', 'iq2_xxs']), /--output-tensor-type must be one of/);
-    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), modelPath('stories260K.gguf'), 'Q8_0']), /different file/);
+    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out]), /missing quantization type/, 2);
+    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q8_0', '--threads', '0']), /--threads must be a positive integer, got 0/, 2);
+    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q4_0', '--output-tensor-type', 'iq2_xxs']), /--output-tensor-type must be one of/, 2);
+    expectUserError(legato(['quantize', modelPath('stories260K.gguf'), modelPath('stories260K.gguf'), 'Q8_0']), /different file/, 2);
     // stories260K's ffn_down rows (172) fit no 32-element block; llama-quantize refuses too.
     expectUserError(legato(['quantize', modelPath('stories260K.gguf'), out, 'Q8_0']), /ffn_down.*172/);
     // A tensor type Legato cannot dequantize.

@@ -52,10 +52,10 @@ describe('legato synth', () => {
 
   it('rejects a bad shape or type with one line', () => {
     const a = legato(['synth', '--shape', 'huge-9t', '--type', 'Q4_0', '-o', join(tmp, 'x.gguf')]);
-    expect(a.code).toBe(1);
+    expect(a.code).toBe(2); // usage errors
     expect(a.stderr.trim()).toMatch(/^legato synth: unknown shape "huge-9t"/);
     const b = legato(['synth', '--shape', 'tiny-15m', '--type', 'Q9_9', '-o', join(tmp, 'x.gguf')]);
-    expect(b.code).toBe(1);
+    expect(b.code).toBe(2);
     expect(b.stderr.trim()).toMatch(/--type must be one of/);
   });
 });

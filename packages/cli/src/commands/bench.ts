@@ -5,7 +5,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   defaultReportDir,
   formatLlamaBenchTable,
@@ -19,7 +18,7 @@ import {
 } from '@legato/bench';
 import { writeReport } from '@legato/metrics';
 import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
-import { floatOption, info, intOption, UsageError } from '../usage.js';
+import { floatOption, info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 import { openModelFor } from './lab.js';
 
 const USAGE = 'legato bench [-m model.gguf] [-p 512] [-n 128] [--pg 512,128] [-r 5] [--ubatch 512] [-t threads] [--backend auto|wasm|reference] ' +
@@ -41,7 +40,7 @@ const MODEL_OPTIONS = {
 
 export async function bench(argv: string[]): Promise<void> {
   if (argv[0] === 'serve') return serve(argv.slice(1));
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('bench', {
     args: argv,
     options: {
       ...MODEL_OPTIONS,
@@ -60,8 +59,8 @@ export async function bench(argv: string[]): Promise<void> {
     if (!m) throw new UsageError(`--pg takes pp,tg (e.g. 512,128), got "${s}"`);
     return [Number(m[1]), Number(m[2])];
   });
-  const repetitions = intOption('repetitions', values.repetitions, 1) ?? 5;
-  const ubatch = intOption('ubatch', values.ubatch, 1);
+  const repetitions = intOption('--repetitions', values.repetitions, 1) ?? 5;
+  const ubatch = intOption('--ubatch', values.ubatch, 1);
   const model = await openModelFor(values, 'tiny-15m', 'bench');
   try {
     const bar = new ProgressBar(1);
@@ -100,7 +99,7 @@ export async function bench(argv: string[]): Promise<void> {
 }
 
 async function serve(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('bench', {
     args: argv,
     options: {
       ...MODEL_OPTIONS,
@@ -125,11 +124,11 @@ async function serve(argv: string[]): Promise<void> {
     if (!/^(ttft|tpot|e2el):/.test(p)) throw new UsageError(`unexpected argument "${p}" (see legato bench --help)`);
   }
   const rateText = values['request-rate'] ?? 'inf';
-  const rate = rateText === 'inf' ? Infinity : floatOption('request-rate', rateText)!;
+  const rate = rateText === 'inf' ? Infinity : floatOption('--request-rate', rateText)!;
   if (!(rate > 0)) throw new UsageError(`--request-rate must be > 0 or inf, got "${rateText}"`);
-  const burstiness = floatOption('burstiness', values.burstiness) ?? 1;
+  const burstiness = floatOption('--burstiness', values.burstiness) ?? 1;
   if (!(burstiness > 0)) throw new UsageError(`--burstiness must be > 0, got "${values.burstiness}"`);
-  const rangeRatio = floatOption('range-ratio', values['range-ratio']) ?? 0;
+  const rangeRatio = floatOption('--range-ratio', values['range-ratio']) ?? 0;
   if (!(rangeRatio >= 0 && rangeRatio < 1)) throw new UsageError(`--range-ratio must be in [0, 1), got "${values['range-ratio']}"`);
   let slo;
   try {
@@ -137,11 +136,11 @@ async function serve(argv: string[]): Promise<void> {
   } catch (e) {
     throw new UsageError(`--goodput: ${(e as Error).message}`);
   }
-  const seed = intOption('seed', values.seed) ?? 0;
-  const count = intOption('num-prompts', values['num-prompts'], 1) ?? 32;
-  const inputLen = intOption('input-len', values['input-len'], 1) ?? 64;
-  const outputLen = intOption('output-len', values['output-len'], 1) ?? 64;
-  const maxConcurrency = intOption('max-concurrency', values['max-concurrency'], 1);
+  const seed = intOption('--seed', values.seed) ?? 0;
+  const count = intOption('--num-prompts', values['num-prompts'], 1) ?? 32;
+  const inputLen = intOption('--input-len', values['input-len'], 1) ?? 64;
+  const outputLen = intOption('--output-len', values['output-len'], 1) ?? 64;
+  const maxConcurrency = intOption('--max-concurrency', values['max-concurrency'], 1);
   const kv = kvContextOptions(values);
   const model = await openModelFor(values, 'stories42m', 'bench serve');
   try {
@@ -154,8 +153,8 @@ async function serve(argv: string[]): Promise<void> {
       seed,
       slo,
       engine: {
-        maxSequences: intOption('max-num-seqs', values['max-num-seqs'], 1),
-        maxBatchTokens: intOption('max-batch-tokens', values['max-batch-tokens'], 1),
+        maxSequences: intOption('--max-num-seqs', values['max-num-seqs'], 1),
+        maxBatchTokens: intOption('--max-batch-tokens', values['max-batch-tokens'], 1),
         blockSize: kv.blockSize,
         kvMemoryBytes: kv.kvMemoryBytes,
         gc: kv.gc,

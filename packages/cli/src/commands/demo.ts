@@ -4,7 +4,6 @@
  * the GC-stutter experiment (`legato lab stutter --quick`) and prints its table, its conclusion
  * and the path of its HTML report. Random weights: the text is gibberish; the timings are real.
  */
-import { parseArgs } from 'node:util';
 import {
   defaultReportDir,
   formatConclusion,
@@ -17,12 +16,12 @@ import {
   writeStutterReport,
 } from '@legato/bench';
 import { SYNTH_TYPES, type SynthType } from '@legato/core/synth';
-import { info, intOption, UsageError } from '../usage.js';
+import { info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
 const USAGE = 'legato demo [-n tokens] [--shape stories42m] [--type Q4_0] [--cache-dir .cache/legato] [--out dir]';
 
 export async function demo(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('demo', {
     args: argv,
     options: {
       'n-predict': { type: 'string', short: 'n' },
@@ -34,7 +33,7 @@ export async function demo(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
-  const n = intOption('n-predict', values['n-predict'], 1) ?? 48;
+  const n = intOption('-n', values['n-predict'], 1) ?? 48;
   if (!(SYNTH_TYPES as readonly string[]).includes(values.type!)) throw new UsageError(`--type must be one of ${SYNTH_TYPES.join(', ')}, got "${values.type}"`);
   let model;
   try {

@@ -1,6 +1,5 @@
 /** `legato eval <model.gguf> --ids 1,2,3 [--top k] --json`: teacher-forced next-token logits per position. */
-import { parseArgs } from 'node:util';
-import { intOption, requirePositional, UsageError } from '../usage.js';
+import { clip, InputError, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 import { openModel } from '../open-model.js';
 
 const USAGE = 'legato eval <model.gguf> --ids 1,2,3 [--top k] [--json]';
@@ -23,7 +22,7 @@ export function topK(logits: Float32Array, k: number): [number, number][] {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('eval', {
     args: argv,
     allowPositionals: true,
     options: { ids: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
@@ -33,15 +32,15 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!values.ids) throw new UsageError(`missing --ids; usage: ${USAGE}`);
   const ids = values.ids.split(',').map((s) => {
     const n = Number(s.trim());
-    if (!Number.isInteger(n) || n < 0 || s.trim() === '') throw new UsageError(`--ids must be comma-separated non-negative integers, got "${s}"`);
+    if (!Number.isInteger(n) || n < 0 || s.trim() === '') throw new UsageError(`--ids must be comma-separated non-negative integers, got "${clip(s)}"`);
     return n;
   });
-  const k = intOption('top', values.top, 1) ?? 5;
+  const k = intOption('--top', values.top, 1) ?? 5;
   const model = await openModel(path, { quiet: true });
   try {
     const vocab = model.config.vocabSize;
     const bad = ids.find((id) => id >= vocab);
-    if (bad !== undefined) throw new UsageError(`token id ${bad} is outside the vocabulary (0..${vocab - 1})`);
+    if (bad !== undefined) throw new InputError(`token id ${bad} is outside the vocabulary (0..${vocab - 1})`);
     const ctx = model.createContext({ contextSize: Math.max(2, ids.length) });
     const positions: { pos: number; top: [number, number][] }[] = [];
     await ctx.evaluate(ids, { onLogits: (pos, logits) => positions.push({ pos, top: topK(logits, Math.min(k, vocab)) }) });

@@ -1,8 +1,5 @@
 /** `legato inspect <model.gguf>`: metadata and a tensor table (name, type, shape, bytes). */
-import { parseArgs } from 'node:util';
-import { readGGUFHeader } from '@legato/core/gguf';
-import { typeName } from '@legato/quant';
-import { requirePositional } from '../usage.js';
+import { parseCommandArgs, requirePositional } from '../usage.js';
 import { checkModelPath } from '../open-model.js';
 
 const USAGE = 'legato inspect <model.gguf> [--json]';
@@ -16,10 +13,11 @@ function show(v: unknown): string {
 }
 
 export async function inspect(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseCommandArgs('inspect', { args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
   const path = requirePositional(positionals, 0, 'model path', USAGE);
   checkModelPath(path);
+  const [{ readGGUFHeader }, { typeName }] = await Promise.all([import('@legato/core/gguf'), import('@legato/quant')]);
   const h = readGGUFHeader(path);
   if (values.json) {
     const metadata = Object.fromEntries(Object.entries(h.metadata).map(([k, v]) => [k, Array.isArray(v) && v.length > 64 ? { length: v.length, head: v.slice(0, 8) } : v]));

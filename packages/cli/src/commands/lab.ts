@@ -4,7 +4,6 @@
  * workload under each KV-cache GC policy and with allocation-heavy decoding, a table per run, the
  * conclusion computed from the data, and a report (JSON, Markdown, SVG plots, HTML).
  */
-import { parseArgs } from 'node:util';
 import {
   BENCH_SHAPES,
   benchShape,
@@ -28,7 +27,7 @@ import type { LlamaModel } from '@legato/core';
 import { SHAPES, SYNTH_TYPES, type SynthType } from '@legato/core/synth';
 import { parseBlockSize, parseBytes } from '../kv-options.js';
 import { checkModelPath } from '../open-model.js';
-import { info, intOption, UsageError } from '../usage.js';
+import { info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
 const USAGE = 'legato lab stutter [--model m.gguf] [--tokens n] [--interval 50] [--users 3] [--turns 2] [--conversations 1] ' +
   '[--pause-ms 100 | --kv-memory 384MiB] [--block-size 16] [--max-batch-tokens 8] [--policies off,eager,periodic,incremental] ' +
@@ -47,7 +46,7 @@ export async function lab(argv: string[]): Promise<void> {
 }
 
 async function stutter(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('lab', {
     args: argv,
     options: {
       model: { type: 'string', short: 'm' },
@@ -77,16 +76,16 @@ async function stutter(argv: string[]): Promise<void> {
   const base: StutterLabOptions = values.quick ? QUICK_STUTTER : {};
   const opts: StutterLabOptions = {
     ...base,
-    tokens: intOption('tokens', values.tokens, 1) ?? base.tokens,
-    interval: intOption('interval', values.interval, 1),
-    users: intOption('users', values.users, 1) ?? base.users,
-    turns: intOption('turns', values.turns, 1) ?? base.turns,
-    conversationsPerUser: intOption('conversations', values.conversations, 1),
-    pauseMs: intOption('pause-ms', values['pause-ms'], 1),
+    tokens: intOption('--tokens', values.tokens, 1) ?? base.tokens,
+    interval: intOption('--interval', values.interval, 1),
+    users: intOption('--users', values.users, 1) ?? base.users,
+    turns: intOption('--turns', values.turns, 1) ?? base.turns,
+    conversationsPerUser: intOption('--conversations', values.conversations, 1),
+    pauseMs: intOption('--pause-ms', values['pause-ms'], 1),
     kvMemoryBytes: values['kv-memory'] === undefined ? undefined : parseBytes('kv-memory', values['kv-memory']),
     blockSize: parseBlockSize(values['block-size']),
-    maxBatchTokens: intOption('max-batch-tokens', values['max-batch-tokens'], 1),
-    seed: intOption('seed', values.seed),
+    maxBatchTokens: intOption('--max-batch-tokens', values['max-batch-tokens'], 1),
+    seed: intOption('--seed', values.seed),
     runs: runList(values.policies, !values['no-alloc-heavy'], base.runs),
   };
   if (opts.kvMemoryBytes !== undefined && opts.pauseMs !== undefined) throw new UsageError('give --pause-ms or --kv-memory, not both');
@@ -142,7 +141,7 @@ export async function openModelFor(
   if (backend !== undefined && backend !== 'auto' && backend !== 'wasm' && backend !== 'reference') {
     throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
   }
-  const threads = intOption('threads', v.threads, 1);
+  const threads = intOption('--threads', v.threads, 1);
   if (v.model !== undefined) {
     if (v.shape !== undefined || v.type !== undefined) throw new UsageError('--shape and --type pick a synthetic model; not with --model');
     checkModelPath(v.model);

@@ -5,9 +5,8 @@
  * predicting the next token), so every scored token has at least n/2 tokens of context.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { LlamaModel } from '@legato/core';
-import { info, intOption, requirePositional, UsageError } from '../usage.js';
+import { info, InputError, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 import { openModel } from '../open-model.js';
 
 const USAGE = 'legato perplexity <model.gguf> -f text.txt [--ctx n] [--json]';
@@ -24,7 +23,7 @@ export async function computePerplexity(model: LlamaModel, text: string, nCtx: n
   const tok = model.tokenizer;
   const tokens = tok.encode(text, { addSpecial: true });
   if (tokens.length < 2 * nCtx) {
-    throw new UsageError(`the text has ${tokens.length} tokens; perplexity with a context of ${nCtx} needs at least ${2 * nCtx}`);
+    throw new InputError(`the text has ${tokens.length} tokens; perplexity with a context of ${nCtx} needs at least ${2 * nCtx}`);
   }
   const nChunks = Math.floor(tokens.length / nCtx);
   const first = Math.floor(nCtx / 2);
@@ -57,7 +56,7 @@ export async function computePerplexity(model: LlamaModel, text: string, nCtx: n
 }
 
 export async function perplexity(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('perplexity', {
     args: argv,
     allowPositionals: true,
     options: { file: { type: 'string', short: 'f' }, ctx: { type: 'string', short: 'c' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
@@ -69,9 +68,9 @@ export async function perplexity(argv: string[]): Promise<void> {
   try {
     text = readFileSync(values.file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${values.file}: ${(e as Error).message}`);
+    throw new InputError(`cannot read ${values.file}: ${(e as Error).message}`);
   }
-  const nCtx = intOption('ctx', values.ctx, 4) ?? 512;
+  const nCtx = intOption('--ctx', values.ctx, 4) ?? 512;
   const model = await openModel(path, { quiet: values.json });
   try {
     const r = await computePerplexity(model, text, nCtx, values.json ? undefined : (i, p) => info(`[${i + 1}] ${p.toFixed(4)}`));

@@ -3,11 +3,10 @@
  * per-tensor types and bytes — on a worker pool, with a progress bar when stderr is a terminal.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { QuantizeError, quantizeFile, type QuantizeProgress } from '@legato/core/quantize';
 import { allFormats, parseQuantTarget, QUANT_TARGETS, QUANT_TARGET_ALIASES, typeName, type GGMLType } from '@legato/quant';
 import { checkModelPath } from '../open-model.js';
-import { info, intOption, requirePositional, UsageError } from '../usage.js';
+import { clip, InputError, info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 
 const TYPES = [...QUANT_TARGETS, ...Object.keys(QUANT_TARGET_ALIASES)].join('|');
 const USAGE =
@@ -19,7 +18,7 @@ function tensorType(option: string, v: string | undefined): GGMLType | undefined
   if (v === undefined) return undefined;
   const writable = allFormats().filter((f) => f.quantizeRow);
   const f = writable.find((w) => w.name === v.toUpperCase());
-  if (!f) throw new UsageError(`--${option} must be one of ${writable.map((w) => w.name).join(', ')}, got "${v}"`);
+  if (!f) throw new UsageError(`--${option} must be one of ${writable.map((w) => w.name).join(', ')}, got "${clip(v)}"`);
   return f.type;
 }
 
@@ -45,7 +44,7 @@ function progressBar(): (p: QuantizeProgress) => void {
 }
 
 export async function quantize(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('quantize', {
     args: argv,
     allowPositionals: true,
     options: {
@@ -60,12 +59,12 @@ export async function quantize(argv: string[]): Promise<void> {
   const input = requirePositional(positionals, 0, 'input model path', USAGE);
   const output = requirePositional(positionals, 1, 'output path', USAGE);
   const typeArg = requirePositional(positionals, 2, 'quantization type', USAGE);
-  if (positionals.length > 3) throw new UsageError(`unexpected argument "${positionals[3]}"; usage: ${USAGE}`);
+  if (positionals.length > 3) throw new UsageError(`unexpected argument "${clip(positionals[3]!)}"; usage: ${USAGE}`);
   const target = parseQuantTarget(typeArg);
-  if (!target) throw new UsageError(`unknown quantization type "${typeArg}" (supported: ${TYPES.replaceAll('|', ', ')})`);
+  if (!target) throw new UsageError(`unknown quantization type "${clip(typeArg)}" (supported: ${TYPES.replaceAll('|', ', ')})`);
   checkModelPath(input);
   if (resolve(input) === resolve(output)) throw new UsageError('the output must be a different file from the input');
-  const threads = intOption('threads', values.threads, 1);
+  const threads = intOption('--threads', values.threads, 1);
   const tokenEmbeddingType = tensorType('token-embedding-type', values['token-embedding-type']);
   const outputTensorType = tensorType('output-tensor-type', values['output-tensor-type']);
 
@@ -81,7 +80,7 @@ export async function quantize(argv: string[]): Promise<void> {
       onProgress: tty ? progressBar() : undefined,
     });
   } catch (e) {
-    if (e instanceof QuantizeError) throw new UsageError(e.message);
+    if (e instanceof QuantizeError) throw new InputError(e.message);
     throw e;
   } finally {
     if (tty) process.stderr.write('\n');

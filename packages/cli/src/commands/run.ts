@@ -1,13 +1,12 @@
 /** `legato run <model.gguf> -p <prompt>`: stream a completion, then a TTFT / tokens-per-second summary. */
-import { parseArgs } from 'node:util';
-import { floatOption, info, intOption, requirePositional, UsageError } from '../usage.js';
+import { floatOption, info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 import { openModel } from '../open-model.js';
 import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
 
 const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('run', {
     args: argv,
     allowPositionals: true,
     options: {
@@ -30,18 +29,18 @@ export async function run(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
   const path = requirePositional(positionals, 0, 'model path', USAGE);
   if (values.prompt === undefined) throw new UsageError(`missing -p <prompt>; usage: ${USAGE}`);
-  const maxTokens = intOption('n-predict', values['n-predict'], 1) ?? 128;
-  const contextSize = intOption('ctx', values.ctx, 2);
+  const maxTokens = intOption('-n', values['n-predict']) ?? 128;
+  const contextSize = intOption('--ctx', values.ctx, 2);
   const sampling = {
-    temperature: floatOption('temp', values.temp),
-    seed: intOption('seed', values.seed),
-    topK: intOption('top-k', values['top-k']),
-    topP: floatOption('top-p', values['top-p']),
-    minP: floatOption('min-p', values['min-p']),
-    repeatPenalty: floatOption('repeat-penalty', values['repeat-penalty']),
+    temperature: floatOption('--temp', values.temp, { min: 0 }),
+    seed: intOption('--seed', values.seed),
+    topK: intOption('--top-k', values['top-k']),
+    topP: floatOption('--top-p', values['top-p'], { min: 0, max: 1 }),
+    minP: floatOption('--min-p', values['min-p'], { min: 0, max: 1 }),
+    repeatPenalty: floatOption('--repeat-penalty', values['repeat-penalty'], { min: 0 }),
   };
   const kvOptions = kvContextOptions(values);
-  const threads = intOption('threads', values.threads, 1);
+  const threads = intOption('--threads', values.threads, 1);
   const backend = values.backend;
   if (backend !== undefined && !['auto', 'wasm', 'reference'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
   const model = await openModel(path, { quiet: values.json, threads, backend: backend as 'auto' | 'wasm' | 'reference' | undefined });

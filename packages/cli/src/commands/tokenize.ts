@@ -1,14 +1,11 @@
 /** `legato tokenize <model.gguf> <text>`: token ids separated by spaces, like `llama-tokenize --ids`. */
-import { parseArgs } from 'node:util';
-import { Tokenizer } from '@legato/core';
-import { readGGUFHeader } from '@legato/core/gguf';
-import { requirePositional } from '../usage.js';
+import { parseCommandArgs, requirePositional } from '../usage.js';
 import { checkModelPath } from '../open-model.js';
 
 const USAGE = 'legato tokenize <model.gguf> <text> [--no-bos] [--parse-special]';
 
 export async function tokenize(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('tokenize', {
     args: argv,
     allowPositionals: true,
     options: { 'no-bos': { type: 'boolean', default: false }, 'parse-special': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
@@ -17,6 +14,7 @@ export async function tokenize(argv: string[]): Promise<void> {
   const path = requirePositional(positionals, 0, 'model path', USAGE);
   const text = requirePositional(positionals, 1, 'text', USAGE);
   checkModelPath(path);
+  const [{ Tokenizer }, { readGGUFHeader }] = await Promise.all([import('@legato/core'), import('@legato/core/gguf')]);
   // Only the vocabulary is needed: read the header, never the weights.
   const tok = Tokenizer.fromMetadata(readGGUFHeader(path).metadata);
   const ids = tok.encode(text, { addSpecial: !values['no-bos'], parseSpecial: values['parse-special'] });
