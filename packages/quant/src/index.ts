@@ -12,4 +12,4 @@ export * from './reference/backend.js';
 export * from './quantize/index.js';
 export { WasmBackend, type WasmBackendOptions } from './kernels/wasm-backend.js';
 export { relaxedSimdSupported, wasmKernelsSupported } from './kernels/module.js';
-export { WorkerStalledError } from './threads/team.js';
+export { WorkerCrashedError, WorkerStalledError, type WorkerFault } from './threads/team.js';

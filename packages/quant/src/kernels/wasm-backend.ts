@@ -17,6 +17,7 @@ import { matmulRef } from '../reference/matmul.js';
 import { GGMLType, rowBytes, typeName } from '../types.js';
 import { OP_ATTENTION, OP_MATMUL, OP_QUANTIZE, OP_SWIGLU, f32Bits } from '../threads/protocol.mjs';
 import { WorkerTeam } from '../threads/team.js';
+import type { WorkerFault } from '../threads/team.js';
 import { instantiateKernels, isRelaxedKernelModule, kernelModule, wasmKernelsSupported } from './module.js';
 import type { KernelExports } from './module.js';
 
@@ -115,7 +116,10 @@ export class WasmBackend implements ComputeBackend {
     return this.team.ready();
   }
 
-  /** Threads taking part in matmuls right now (1 until the workers are ready, 0 once disposed). */
+  /**
+   * Threads taking part in matmuls right now: the calling thread plus the workers serving (fewer
+   * while they start or after one died; 0 once disposed).
+   */
   get activeThreads(): number {
     return this.team.activeThreads;
   }
@@ -123,6 +127,23 @@ export class WasmBackend implements ComputeBackend {
   /** Chunks of work the worker threads (not the calling thread) have run: shows they take part. */
   get workerChunks(): number {
     return this.team.workerChunks;
+  }
+
+  /**
+   * Test hook for crash recovery: the next worker thread to claim part of a job exits holding it
+   * ('exit-on-claim'; that job, and so the model step, throws WorkerCrashedError and the worker is
+   * restarted) or fails it as a trapping kernel would ('throw-on-claim').
+   */
+  injectWorkerFault(fault: WorkerFault): void {
+    this.team.injectFault(fault);
+  }
+
+  /**
+   * Test hook for crash recovery: terminates worker thread `index` (0-based) as a crash would,
+   * after `delayMs`; resolves once it has exited and, if it is restarted, serves again.
+   */
+  terminateWorker(index: number, delayMs = 0): Promise<void> {
+    return this.team.terminateWorker(index, delayMs);
   }
 
   /** True when `type` runs in WASM; other types fall back to the reference matmul. */

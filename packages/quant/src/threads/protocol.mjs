@@ -35,14 +35,45 @@ export const NEXT = 16;
 export const DONE = 32;
 /** 1 while the main thread sleeps waiting for DONE. */
 export const MAIN_WAITING = 33;
-/** Workers that instantiated the kernels and entered their loop. */
+/** Workers serving jobs right now (kept by the supervisor: +1 when one is up, -1 when it exits). */
 export const READY = 34;
-/** Set by a thread whose chunk threw (before that chunk counts as done). */
+/** Set by a thread whose chunk threw (before that chunk counts as done): 1 + its thread index. */
 export const FAILED = 35;
 /** Chunks run by workers since the team started (how much of the work they really took). */
 export const WORKER_CHUNKS = 36;
-/** Length of the control block in Int32 elements. */
-export const CONTROL_INTS = 48;
+/** Workers that exited without being asked to (bumped by the supervisor, which then notifies DONE). */
+export const CRASHES = 37;
+/** The index and exit code of the last worker that exited unasked. */
+export const LAST_CRASH = 38;
+export const LAST_EXIT_CODE = 39;
+/**
+ * Test hook: TEST_EXIT_ON_CLAIM makes the next worker to claim a chunk exit while holding it,
+ * TEST_THROW_ON_CLAIM makes it fail that chunk as a trapping kernel would. Cleared when taken.
+ */
+export const TEST_FAULT = 40;
+export const TEST_EXIT_ON_CLAIM = 1;
+export const TEST_THROW_ON_CLAIM = 2;
+/** Length of the failing worker's error text (ERROR_TEXT: one UTF-16 code unit per slot). */
+export const ERROR_LEN = 41;
+export const ERROR_TEXT = 48;
+export const ERROR_TEXT_MAX = 160;
+/**
+ * One slot per worker from here (W_*): a worker marks itself busy before it looks for chunks and
+ * idle once it has counted them, so that after a crash the main thread can tell when every
+ * surviving worker is done and a chunk is missing for good.
+ */
+export const WORKER_STATE = ERROR_TEXT + ERROR_TEXT_MAX;
+export const W_STARTING = 0;
+export const W_IDLE = 1;
+export const W_BUSY = 2;
+export const W_DEAD = 3;
+/** Length of the control block in Int32 elements for a team of `workers` workers. */
+export function controlInts(workers) {
+  return WORKER_STATE + workers;
+}
+
+/** Thrown inside a worker by the TEST_EXIT_ON_CLAIM hook; the worker then exits holding its chunk. */
+export const EXIT_REQUEST = Symbol('legato: worker exit requested by a test');
 
 /** Low bits of NEXT that count chunks: a job has at most 2^CHUNK_BITS - 1 chunks. */
 export const CHUNK_BITS = 12;
@@ -124,10 +155,11 @@ export function runChunk(k, ctl, c) {
  * Claims and runs chunks of generation `gen`'s job until none are left; returns how many this
  * thread claimed. Every claimed chunk is counted in DONE even when it fails, and once any chunk
  * has failed (FAILED) the remaining ones are claimed without running, so the job always ends;
- * this thread's first error is then rethrown. Workers pass `tally` = WORKER_CHUNKS to count their
- * chunks (before DONE, so the count is complete when the job is); the main thread passes -1.
+ * this thread's first error is then rethrown (a worker's is also copied to ERROR_TEXT for the main
+ * thread). `worker` is the worker's index, or -1 on the main thread; workers count their chunks in
+ * WORKER_CHUNKS (before DONE, so the count is complete when the job is).
  */
-export function runChunks(k, ctl, gen, tally) {
+export function runChunks(k, ctl, gen, worker) {
   const mark = (gen << CHUNK_BITS) | 0;
   let ran = 0;
   let error;
@@ -137,19 +169,38 @@ export function runChunks(k, ctl, gen, tally) {
     const c = v & MAX_CHUNKS;
     if (c >= ctl[CHUNKS]) break;
     if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
+    const fault = worker >= 0 && Atomics.load(ctl, TEST_FAULT) !== 0 ? Atomics.exchange(ctl, TEST_FAULT, 0) : 0;
+    if (fault === TEST_EXIT_ON_CLAIM) throw EXIT_REQUEST;
     try {
+      if (fault === TEST_THROW_ON_CLAIM) throw new WebAssembly.RuntimeError('unreachable (test fault)');
       if (Atomics.load(ctl, FAILED) === 0) runChunk(k, ctl, c);
     } catch (err) {
-      Atomics.store(ctl, FAILED, 1);
+      if (Atomics.compareExchange(ctl, FAILED, 0, worker + 2) === 0 && worker >= 0) writeError(ctl, err);
       if (error === undefined) error = err;
     }
     ran++;
-    if (tally >= 0) Atomics.add(ctl, tally, 1);
+    if (worker >= 0) Atomics.add(ctl, WORKER_CHUNKS, 1);
     Atomics.add(ctl, DONE, 1);
     if (Atomics.load(ctl, MAIN_WAITING) !== 0) Atomics.notify(ctl, DONE);
   }
   if (error !== undefined) throw error;
   return ran;
+}
+
+/** Copies the start of `err`'s text to ERROR_TEXT (plain stores: DONE's update publishes them). */
+function writeError(ctl, err) {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const n = Math.min(text.length, ERROR_TEXT_MAX);
+  for (let i = 0; i < n; i++) ctl[ERROR_TEXT + i] = text.charCodeAt(i);
+  Atomics.store(ctl, ERROR_LEN, n);
+}
+
+/** The error text a failing worker left in the control block. */
+export function readError(ctl) {
+  const n = Math.min(Atomics.load(ctl, ERROR_LEN), ERROR_TEXT_MAX);
+  let text = '';
+  for (let i = 0; i < n; i++) text += String.fromCharCode(ctl[ERROR_TEXT + i]);
+  return text;
 }
 
 /**
