@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   demo: { summary: 'the quick GC-stutter experiment on a synthesized model (the README main job)', load: async () => (await import('./commands/demo.js')).demo },
   lab: { summary: 'experiments: lab stutter (KV-cache and V8 GC vs inter-token latency)', load: async () => (await import('./commands/lab.js')).lab },
   bench: { summary: "llama-bench's pp/tg tests; bench serve: a serving load with goodput", load: async () => (await import('./commands/bench.js')).bench },
+  serve: { summary: 'an OpenAI-compatible server with continuous batching, /metrics and a live /dashboard', load: async () => (await import('./commands/serve.js')).serve },
 };
 
 function help(): string {
