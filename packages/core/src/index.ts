@@ -27,17 +27,19 @@ export { Tokenizer, TokenizerError, type EncodeOptions, type DecodeOptions } fro
 export { SamplingOptionsError, type SamplingOptions } from './sample/options.js';
 
 // The engine: models, contexts, generations, the continuous-batching engine, and their errors.
-export { loadModel, LlamaModel, type LoadModelOptions } from './engine/model.js';
-export {
-  LlamaContext,
-  Generation,
-  type ContextOptions,
-  type GenerateOptions,
-  type GeneratedToken,
-  type GenerationResult,
-  type FinishReason,
-  type EvaluateOptions,
-} from './engine/context.js';
+export { loadModel, LlamaModel, type LoadModelOptions, type ModelSource } from './engine/model.js';
+export { LlamaContext, type ContextOptions, type EvaluateOptions } from './engine/context.js';
+export { Generation, type GeneratedToken, type GenerationResult, type FinishReason } from './engine/generation.js';
+export type { GenerateOptions } from './engine/options.js';
 export type { GenerationTimings } from './engine/timings.js';
+export { InvalidOptionError } from './errors.js';
 export { ContextOverflowError, ContextBusyError, DisposedError } from './engine/errors.js';
-export { InferenceEngine, RequestHandle, type EngineOptions, type EngineObserver, type EngineStepGauges, type EngineRequestResult } from './engine/scheduler.js';
+export {
+  InferenceEngine,
+  type EngineOptions,
+  type EngineObserver,
+  type EngineStepGauges,
+  type EngineRequestResult,
+} from './engine/engine.js';
+/** @deprecated an engine's request is a {@link Generation}. */
+export { Generation as RequestHandle } from './engine/generation.js';

@@ -2,7 +2,7 @@
  * The engine-facing entry point: receives lifecycle callbacks, records them without
  * per-token allocation, fans them out to subscribers and computes summaries on demand.
  */
-import { RequestRecorder, type FinishReason, type RequestTimeline } from './timeline.js';
+import { RequestRecorder, type RequestEndReason, type RequestTimeline } from './timeline.js';
 import { GaugeRecorder, type GaugeColumns, type StepGauges } from './gauges.js';
 import { EventLogs, type KvGcEvent } from './event-logs.js';
 import { analyzeRun, type MetricsSummary, type RunData, type SummaryOptions } from './summary.js';
@@ -25,7 +25,7 @@ export type MetricsEvent =
       /** Gap since the request's previous chunk (ms); TTFT for the first. */
       gapMs: number;
     }
-  | { type: 'finish'; requestId: string | number; time: number; reason: FinishReason; tokens: number }
+  | { type: 'finish'; requestId: string | number; time: number; reason: RequestEndReason; tokens: number }
   | { type: 'step'; gauges: Readonly<StepGauges> }
   | { type: 'kv-gc'; event: Readonly<KvGcEvent> };
 
@@ -81,7 +81,7 @@ export class MetricsCollector {
   private readonly evAdmission = { type: 'admission' as const, requestId: '' as string | number, time: 0 };
   private readonly evPrefill = { type: 'prefill' as const, requestId: undefined as string | number | undefined, start: 0, end: 0, tokens: 0 };
   private readonly evToken = { type: 'token' as const, requestId: '' as string | number, time: 0, tokens: 0, count: 0, gapMs: 0 };
-  private readonly evFinish = { type: 'finish' as const, requestId: '' as string | number, time: 0, reason: '' as FinishReason, tokens: 0 };
+  private readonly evFinish = { type: 'finish' as const, requestId: '' as string | number, time: 0, reason: '' as RequestEndReason, tokens: 0 };
   private readonly evStep = { type: 'step' as const, gauges: null as unknown as StepGauges };
   private readonly evKvGc = { type: 'kv-gc' as const, event: null as unknown as KvGcEvent };
 
@@ -179,7 +179,7 @@ export class MetricsCollector {
   }
 
   /** The request finished. */
-  onFinish(requestId: string | number, time = this.now(), reason: FinishReason = 'stop'): void {
+  onFinish(requestId: string | number, time = this.now(), reason: RequestEndReason = 'stop'): void {
     const r = this.byId.get(requestId);
     if (!r) return void this.ignored++;
     r.recordFinish(time, reason);

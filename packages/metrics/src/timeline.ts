@@ -5,8 +5,12 @@
  * performance entries use too, so the two can be compared directly.
  */
 
-/** Why a request ended. Engines may use other strings; these are the ones the reports know. */
-export type FinishReason = 'stop' | 'length' | 'abort' | 'error' | (string & {});
+/**
+ * Why a request ended, as the metrics record it: `@legato/core`'s RequestEndReason (eos, stop, length,
+ * context, abort), or 'error' when the engine failed it. Kept as its own name because metrics
+ * depends on no engine; other engines' reasons (a remote server's) are recorded as given.
+ */
+export type RequestEndReason = 'eos' | 'stop' | 'length' | 'context' | 'abort' | 'error' | (string & {});
 
 /** Everything recorded about one request. */
 export interface RequestTimeline {
@@ -33,7 +37,7 @@ export interface RequestTimeline {
   chunkTokens?: Uint16Array | number[];
   /** When the request finished (≥ the last token time). */
   finish: number;
-  finishReason: FinishReason;
+  finishReason: RequestEndReason;
 }
 
 const DEFAULT_TOKEN_CAPACITY = 256;
@@ -51,7 +55,7 @@ export class RequestRecorder {
   prefillEnd = NaN;
   promptTokens: number | undefined;
   finish = NaN;
-  finishReason: FinishReason = '';
+  finishReason: RequestEndReason = '';
   private times: Float64Array;
   private count = 0;
   // Chunk sizes are materialised only once a chunk of more than one token arrives: a
@@ -98,7 +102,7 @@ export class RequestRecorder {
   }
 
   /** Marks the request finished. */
-  recordFinish(time: number, reason: FinishReason): void {
+  recordFinish(time: number, reason: RequestEndReason): void {
     this.finish = time;
     this.finishReason = reason;
   }

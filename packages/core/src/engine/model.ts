@@ -5,7 +5,10 @@ import { loadGGUF, type GGUFFile, type LoadProgress } from '../gguf/load.js';
 import { readLlamaConfig, type LlamaConfig } from '../model/config.js';
 import { bindLlamaWeights, type LlamaWeights } from '../model/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
+import { fileURLToPath } from 'node:url';
+import { InvalidOptionError } from '../errors.js';
 import { LlamaContext, type ContextOptions } from './context.js';
+import type { InferenceEngine } from './engine.js';
 import { DisposedError } from './errors.js';
 
 export interface LoadModelOptions {
@@ -23,18 +26,44 @@ export interface LoadModelOptions {
   threads?: number;
 }
 
+function checkLoadOptions(o: unknown): LoadModelOptions {
+  if (o === undefined) return {};
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidOptionError('options', 'an object', o);
+  const opts = o as LoadModelOptions;
+  if (opts.threads !== undefined && (typeof opts.threads !== 'number' || !Number.isSafeInteger(opts.threads) || opts.threads < 1 || opts.threads > 256)) {
+    throw new InvalidOptionError('threads', 'an integer in [1, 256]', opts.threads);
+  }
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new InvalidOptionError('onProgress', 'a function', opts.onProgress);
+  const b = opts.backend;
+  if (b !== undefined && b !== 'auto' && b !== 'wasm' && b !== 'reference' && typeof b !== 'function' && (typeof b !== 'object' || b === null)) {
+    throw new InvalidOptionError('backend', "'auto', 'wasm', 'reference', a backend or a factory", b);
+  }
+  return opts;
+}
+
+/** Where a model comes from: a file path or a `file:` URL. */
+export type ModelSource = string | URL;
+
+function sourcePath(source: unknown): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof URL) {
+    if (source.protocol !== 'file:') throw new InvalidOptionError('source', 'a path or a file: URL', source.href);
+    return fileURLToPath(source);
+  }
+  throw new InvalidOptionError('source', 'a path or a file: URL', source);
+}
+
 async function createBackend(arena: Arena, o: LoadModelOptions): Promise<ComputeBackend> {
   const b = o.backend ?? 'auto';
   if (typeof b === 'function') return b(arena);
   if (typeof b === 'object') return b;
   if (b === 'reference' || (b === 'auto' && !wasmKernelsSupported())) return new ReferenceBackend();
-  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw new RangeError(`threads must be a positive integer, got ${o.threads}`);
   return WasmBackend.create(arena, { threads: o.threads });
 }
 
 export class LlamaModel {
   private disposed = false;
-  private readonly contexts = new Set<LlamaContext>();
+  private readonly engines = new Set<InferenceEngine>();
 
   private constructor(
     readonly path: string,
@@ -54,7 +83,9 @@ export class LlamaModel {
     return this.file.arena;
   }
 
-  static async load(path: string, options: LoadModelOptions = {}): Promise<LlamaModel> {
+  static async load(source: ModelSource, options?: LoadModelOptions): Promise<LlamaModel> {
+    options = checkLoadOptions(options);
+    const path = sourcePath(source);
     // Validate metadata and architecture before reading megabytes of tensor data.
     const header = readGGUFHeader(path);
     const config = readLlamaConfig(header);
@@ -65,12 +96,25 @@ export class LlamaModel {
     return new LlamaModel(path, file, config, weights, tokenizer, backend);
   }
 
-  /** A context: its own KV cache and scratch, sized once here. */
+  /**
+   * A context: one sequence at a time, with its own KV cache and scratch, sized once here.
+   * @example
+   * const ctx = model.createContext({ contextSize: 512 });
+   * const r = await ctx.generate('Once upon a time', { maxTokens: 32 }).result();
+   */
   createContext(options: ContextOptions = {}): LlamaContext {
     if (this.disposed) throw new DisposedError('model');
-    const ctx = new LlamaContext(this, options, () => this.contexts.delete(ctx));
-    this.contexts.add(ctx);
-    return ctx;
+    return new LlamaContext(this, options);
+  }
+
+  /** @internal every engine (and so every context) registers, so `dispose` can end them first. */
+  registerEngine(e: InferenceEngine): void {
+    this.engines.add(e);
+  }
+
+  /** @internal */
+  unregisterEngine(e: InferenceEngine): void {
+    this.engines.delete(e);
   }
 
   tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): number[] {
@@ -81,12 +125,19 @@ export class LlamaModel {
     return this.tokenizer.decode(ids);
   }
 
-  /** Frees every context, ends the backend's workers and drops the weights. Idempotent. */
+  /**
+   * Ends every context and engine of this model (their running generations reject with a
+   * `DisposedError`), ends the backend's workers and drops the weights. Idempotent.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const c of [...this.contexts]) c.dispose();
+    for (const e of [...this.engines]) e.dispose('model');
     this.backend.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {
@@ -102,6 +153,6 @@ export class LlamaModel {
  * for await (const t of ctx.generate('Once upon a time', { maxTokens: 32 })) process.stdout.write(t.text);
  * model.dispose();
  */
-export function loadModel(path: string, options?: LoadModelOptions): Promise<LlamaModel> {
-  return LlamaModel.load(path, options);
+export function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<LlamaModel> {
+  return LlamaModel.load(source, options);
 }

@@ -2,6 +2,7 @@
  * User-facing sampling options and their validation. Defaults follow llama.cpp's
  * `common_params_sampling`, so a user coming from llama.cpp gets the same behaviour.
  */
+import { InvalidOptionError, previewValue } from '../errors.js';
 
 /** Options for {@link Sampler}. Every field is optional; see each for its default. */
 export interface SamplingOptions {
@@ -27,10 +28,14 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** Thrown for an invalid sampling option; the message names the option. */
-export class SamplingOptionsError extends Error {
+/**
+ * Thrown for an invalid sampling option; the message names the option, and `option` holds its name
+ * (the first word of the message). An {@link InvalidOptionError}, so one `catch` covers every option.
+ */
+export class SamplingOptionsError extends InvalidOptionError {
   constructor(message: string) {
-    super(message);
+    super(/^[A-Za-z]+/.exec(message)?.[0] ?? 'options', '', undefined);
+    this.message = message;
     this.name = 'SamplingOptionsError';
   }
 }
@@ -60,7 +65,7 @@ export const DEFAULT_PENALTY_LAST_N = 64;
 function numberOption(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new SamplingOptionsError(`${name} must be a number, got ${String(value)}`);
+    throw new SamplingOptionsError(`${name} must be a number, got ${previewValue(value)}`);
   }
   return value;
 }
@@ -100,12 +105,12 @@ function resolveLogitBias(
     const id = typeof key === 'string' && /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : key;
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
       throw new SamplingOptionsError(
-        `logitBias key ${String(key)} is not a token id (an integer in [0, ${vocabSize}))`,
+        `logitBias key ${previewValue(key)} is not a token id (an integer in [0, ${vocabSize}))`,
       );
     }
     if (typeof value !== 'number' || Number.isNaN(value) || value === Infinity) {
       throw new SamplingOptionsError(
-        `logitBias[${id}] must be a finite number or -Infinity, got ${String(value)}`,
+        `logitBias[${id}] must be a finite number or -Infinity, got ${previewValue(value)}`,
       );
     }
     biasIds[i] = id;
