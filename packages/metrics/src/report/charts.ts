@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportInput, ReportRun } from './types.js';
+import type { VegaLiteSpec } from './svg.js';
 import { vllmItl, ttft, perRequest } from '../definitions.js';
 import { histogram, logEdges } from '../histogram.js';
 import { percentileSorted } from '../stats.js';
@@ -13,7 +14,7 @@ import { percentileSorted } from '../stats.js';
 export interface ChartSpec {
   name: string;
   title: string;
-  spec: TopLevelSpec;
+  spec: VegaLiteSpec;
 }
 
 const WIDTH = 640;
