@@ -122,10 +122,23 @@ export class ServerMetrics {
   constructor(readonly modelName: string, contextSize: number) {
     const r = [this.registry];
     const m = { model_name: modelName };
-    const hist = (name: string, help: string, buckets: number[]) =>
-      new Histogram({ name, help, buckets, labelNames: MODEL_LABEL, registers: r }).labels(m);
-    const counter = (name: string, help: string) => new Counter({ name, help, labelNames: MODEL_LABEL, registers: r }).labels(m);
-    const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: MODEL_LABEL, registers: r }).labels(m);
+    // Every series exists from the start (at zero), so a scrape before the first request parses
+    // the same families and rates never start from a missing series.
+    const hist = (name: string, help: string, buckets: number[]) => {
+      const h = new Histogram({ name, help, buckets, labelNames: MODEL_LABEL, registers: r });
+      h.zero(m);
+      return h.labels(m);
+    };
+    const counter = (name: string, help: string) => {
+      const c = new Counter({ name, help, labelNames: MODEL_LABEL, registers: r }).labels(m);
+      c.inc(0);
+      return c;
+    };
+    const gauge = (name: string, help: string) => {
+      const g = new Gauge({ name, help, labelNames: MODEL_LABEL, registers: r }).labels(m);
+      g.set(0);
+      return g;
+    };
 
     this.ttft = hist('legato:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', TTFT_BUCKETS);
     this.itl = hist('legato:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', ITL_BUCKETS);
@@ -167,6 +180,7 @@ export class ServerMetrics {
     this.spikes = new Counter({ name: 'legato:itl_spikes_total', help: 'Inter-token latency spikes (gap > 2x the stream\'s running median), by attributed cause.', labelNames: ['model_name', 'cause'], registers: r });
     for (const cause of ['v8-gc', 'kv-gc', 'prefill', 'unknown']) this.spikes.labels(modelName, cause).inc(0);
     for (const reason of ['stop', 'length', 'abort']) this.success.labels(modelName, reason).inc(0);
+    for (const kind of ['minor', 'major', 'incremental', 'weakcb']) this.v8GcPause.zero({ kind });
 
     new Gauge({
       name: 'legato:cache_config_info',
@@ -209,6 +223,9 @@ export class ServerMetrics {
     this.lastPrefix = { queries: s.prefix.queryTokens, hits: s.prefix.hitTokens };
     const info = this.registry.getSingleMetric('legato:cache_config_info') as Gauge | undefined;
     info?.labels(String(s.blockSize), String(s.blocksTotal), s.gc.policy, String(s.prefix.enabled)).set(1);
+    this.kvGcPause.zero({ model_name: this.modelName, policy: s.gc.policy });
+    this.kvGcReclaimed.labels(this.modelName, s.gc.policy).inc(0);
+    this.kvGcEvicted.labels(this.modelName, s.gc.policy).inc(0);
   }
 
   /** Starts observing V8 collections (idempotent). */
