@@ -81,22 +81,27 @@ const ID_KEYS = {
 
 export type SpecialIds = { -readonly [K in keyof typeof ID_KEYS]: number };
 
-// Token texts llama.cpp recognises when the metadata does not name the ids.
+// Token texts llama.cpp recognises when the metadata does not name the ids (llama-vocab.cpp as
+// bundled with node-llama-cpp 3.21.1, llama.cpp 80fb11a).
 const AUTO_IDS: Partial<Record<keyof SpecialIds, readonly string[]>> = {
   eot: ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>', '_<EOT>',
-    '<｜end▁of▁sentence｜>'],
+    '<｜end▁of▁sentence｜>', '[EOT]', '<end_of_utterance>'],
   eom: ['<|eom_id|>'],
-  fimPre: ['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>'],
-  fimSuf: ['<|fim_suffix|>', '<fim-suffix>', '<fim_suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>'],
-  fimMid: ['<|fim_middle|>', '<fim-middle>', '<fim_middle>', '<｜fim▁end｜>', '<MID>', '▁<MID>'],
-  fimPad: ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>'],
-  fimRep: ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>'],
+  fimPre: ['<|fim_prefix|>', '<fim-prefix>', '<fim_prefix>', '<｜fim▁begin｜>', '<PRE>', '▁<PRE>', '<|code_prefix|>', '<|prefix|>'],
+  fimSuf: ['<|fim_suffix|>', '<fim-suffix>', '<fim_suffix>', '<｜fim▁hole｜>', '<SUF>', '▁<SUF>', '<|code_suffix|>', '<|suffix|>'],
+  fimMid: ['<|fim_middle|>', '<fim-middle>', '<fim_middle>', '<｜fim▁end｜>', '<MID>', '▁<MID>', '<|code_middle|>', '<|middle|>'],
+  fimPad: ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>', '[PAD]'],
+  fimRep: ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>'],
   fimSep: ['<|file_sep|>'],
 };
 
+// Texts that end generation wherever they occur in a vocabulary (llama.cpp's `special_eog_ids` list;
+// `</s>` is there for PaddleOCR and so also ends generation in vocabularies that have it as a normal
+// token, Qwen2's included — as llama.cpp does).
 const EOG_TEXTS: readonly string[] = [
-  '<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>', '_<EOT>',
-  '<|end_of_text|>', '<｜end▁of▁sentence｜>',
+  '<|eot_id|>', '<|im_end|>', '<|end|>', '<|return|>', '<|call|>', '<|flush|>', '<|calls|>', '<end_of_turn>',
+  '<|endoftext|>', '</s>', '<|eom_id|>', '<EOT>', '_<EOT>', '[EOT]', '[EOS]', '<|end_of_text|>', '<end_of_utterance>',
+  '<eos>', '<turn|>', '<|tool_response>', '<｜end▁of▁sentence｜>', '[e~[',
 ];
 
 /** A tokenizer vocabulary built from GGUF metadata. Immutable once built. */
@@ -289,7 +294,31 @@ function detectSpecialTokens(
     eog.add(id);
     attrs[id] |= TokenAttr.Control;
   }
+  // gpt-oss: these always render, so they become user-defined.
+  for (const t of ['<|channel|>', '<|message|>', '<|start|>', '<|constrain|>']) {
+    const id = tokenToId.get(t);
+    if (id !== undefined) attrs[id] = TokenAttr.UserDefined;
+  }
   for (const id of [ids.eos, ids.eot, ids.eom]) if (id !== NO_TOKEN) eog.add(id);
+
+  // o200k_harmony and solar-open end a message with <|end|> but a turn with <|return|>/<|call|>
+  // (or <|calls|>/<|flush|>): there <|end|> is not EOG.
+  const eogHas = (t: string) => {
+    const id = tokenToId.get(t);
+    return id !== undefined && eog.has(id) ? id : undefined;
+  };
+  const end = eogHas('<|end|>');
+  const call = eogHas('<|call|>') ?? eogHas('<|calls|>');
+  if (end !== undefined && call !== undefined && (eogHas('<|return|>') !== undefined || eogHas('<|flush|>') !== undefined)) {
+    eog.delete(end);
+    attrs[end] = TokenAttr.UserDefined;
+  }
+  // Gemma 4 and PaddleOCR: with <|tool_response> present, </s> is an ordinary token.
+  const s = eogHas('</s>');
+  if (s !== undefined && eogHas('<|tool_response>') !== undefined) {
+    eog.delete(s);
+    attrs[s] = TokenAttr.Normal;
+  }
   return eog;
 }
 
