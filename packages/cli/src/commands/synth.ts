@@ -1,24 +1,42 @@
-/** `legato synth --shape <name|json> --type <type> -o out.gguf [--seed s] [--threads n]`. */
-import { parseShape, synthesizeModel, SYNTH_TYPES, type SynthType } from '@legato/core/synth';
+/** `legato synth [--arch <arch>] --shape <name|json> --type <type> -o out.gguf [--seed s] [--threads n] [--vocab-dir d]`. */
+import { resolve } from 'node:path';
+import { SUPPORTED_ARCHITECTURES } from '@legato/core';
+import { ARCH_SHAPES, archShapesOf, parseShape, synthesizeModel, SYNTH_TYPES, type ArchShape, type ModelShape, type SynthType } from '@legato/core/synth';
 import { clip, info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
-const USAGE = `legato synth --shape <tiny-15m|tinyllama-1.1b|demo-4m|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s] [--threads n]`;
+const USAGE = `legato synth [--arch <${SUPPORTED_ARCHITECTURES.join('|')}>] --shape <tiny-15m|tinyllama-1.1b|demo-4m|${Object.keys(ARCH_SHAPES).join('|')}|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s] [--threads n] [--vocab-dir <shared models vocab/>]`;
+
+/** --shape as an architecture preset (qwen2.5-0.5b, tiny-gemma2, …), checked against --arch when given. */
+function archShape(arch: string | undefined, name: string): ArchShape | undefined {
+  if (arch !== undefined && !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
+    throw new UsageError(`--arch must be one of ${SUPPORTED_ARCHITECTURES.join(', ')}, got "${clip(arch)}"`);
+  }
+  const s = ARCH_SHAPES[name];
+  if (arch === undefined) return s;
+  if (!s || s.arch !== arch) throw new UsageError(`--shape for --arch ${arch} must be one of ${archShapesOf(arch).join(', ')}, got "${clip(name)}"`);
+  return s;
+}
 
 export async function synth(argv: string[]): Promise<void> {
   const { values } = parseCommandArgs('synth', {
     args: argv,
-    options: { shape: { type: 'string' }, type: { type: 'string', default: 'Q4_0' }, output: { type: 'string', short: 'o' }, seed: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      arch: { type: 'string' }, shape: { type: 'string' }, type: { type: 'string', default: 'Q4_0' }, output: { type: 'string', short: 'o' },
+      seed: { type: 'string' }, threads: { type: 'string' }, 'vocab-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
   if (!values.shape) throw new UsageError(`missing --shape; usage: ${USAGE}`);
   if (!values.output) throw new UsageError(`missing -o <out.gguf>; usage: ${USAGE}`);
   const type = values.type!.toUpperCase();
   if (!(SYNTH_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${SYNTH_TYPES.join(', ')}, got "${clip(values.type!)}"`);
-  let shape;
-  try {
-    shape = parseShape(values.shape);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  let shape: ModelShape | ArchShape | undefined = archShape(values.arch, values.shape);
+  if (!shape) {
+    try {
+      shape = parseShape(values.shape);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   const t0 = performance.now();
   await synthesizeModel(values.output, {
@@ -26,6 +44,8 @@ export async function synth(argv: string[]): Promise<void> {
     type: type as SynthType,
     seed: intOption('--seed', values.seed),
     threads: intOption('--threads', values.threads, 1),
+    // Real vocabularies (Llama 3, Qwen2, Phi-3) come from the shared models' vocab GGUFs.
+    vocabDir: values['vocab-dir'] ?? resolve(process.env.LEGATO_TEST_MODELS ?? '../shared/models', 'vocab'),
     onProgress: process.stderr.isTTY ? (d, n) => process.stderr.write(`\rsynthesizing ${d}/${n} tensors`) : undefined,
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
