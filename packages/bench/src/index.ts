@@ -40,3 +40,4 @@ export * from './bench-model.js';
 export * from './llama-bench.js';
 export * from './goodput.js';
 export * from './serve.js';
+export * from './soak.js';

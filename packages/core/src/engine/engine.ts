@@ -238,6 +238,9 @@ export class InferenceEngine {
    */
   private async loop(): Promise<void> {
     try {
+      // The first step waits for the next turn: submit() returns at once, and requests submitted
+      // in the same turn start in the same batch.
+      await turn();
       while (!this.disposed && this.scheduler.hasWork) {
         this.step();
         await turn();
