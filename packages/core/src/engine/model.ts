@@ -5,6 +5,7 @@ import { loadGGUF, type GGUFFile, type LoadProgress } from '../gguf/load.js';
 import { readLlamaConfig, type LlamaConfig } from '../model/config.js';
 import { bindLlamaWeights, type LlamaWeights } from '../model/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
+import { applyChatTemplate, chatTemplateFromMetadata, type ApplyChatTemplateOptions, type ChatMessage, type ChatTemplateSource } from '../chat/index.js';
 import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import { LlamaContext, type ContextOptions } from './context.js';
@@ -123,6 +124,19 @@ export class LlamaModel {
 
   detokenize(ids: ArrayLike<number>): string {
     return this.tokenizer.decode(ids);
+  }
+
+  private chatFormat?: ChatTemplateSource;
+
+  /**
+   * The prompt text for a conversation, as Hugging Face's `apply_chat_template(..., tokenize=False)`
+   * renders it with the file's `tokenizer.chat_template` (llama.cpp's built-in fallback when the
+   * file has none). Tokenize it with `chatPromptIds(model, text)` from `chat/`, which parses special
+   * tokens and keeps BOS single. Throws `ChatTemplateError` when the template refuses the conversation.
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ApplyChatTemplateOptions): string {
+    this.chatFormat ??= chatTemplateFromMetadata(this.metadata);
+    return applyChatTemplate(this.chatFormat, messages, options);
   }
 
   /**
