@@ -87,7 +87,9 @@ export async function playChat(engine: InferenceEngine, w: ChatWorkload, opts: P
         });
         if (first) {
           first = false;
-          for await (const _ of handle) break; // the first token
+          // Read the stream to its end rather than breaking out after the first token: leaving
+          // the loop early ends the request (as leaving a generation's loop does).
+          for await (const _ of handle) signals[u].resolve();
           signals[u].resolve();
         }
         const r = await handle.result();

@@ -31,6 +31,8 @@ export * from './gc-log.js';
 export * from './alloc-churn.js';
 export * from './pool-sizing.js';
 export * from './stutter-analysis.js';
+export * from './stutter-conclusion.js';
+export * from './pacing.js';
 export * from './stutter.js';
 export * from './stutter-format.js';
 export * from './text-table.js';

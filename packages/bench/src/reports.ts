@@ -4,9 +4,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeReport, type ReportRun, type WrittenReport } from '@legato/metrics';
+import { writeReport, type ReportRun, type Table, type WrittenReport } from '@legato/metrics';
 import type { StutterLabResult } from './stutter.js';
-import { formatConclusion, formatStutterSetup, stutterJson } from './stutter-format.js';
+import { formatSpread } from './stutter-conclusion.js';
+import { formatStutterSetup, runsByConfig, stutterJson, stutterRunLabel, verdictMark } from './stutter-format.js';
 
 /** `reports/<command>-<YYYYMMDD-HHMMSS>` under `root`. */
 export function defaultReportDir(command: string, root = process.cwd(), now = new Date()): string {
@@ -23,13 +24,34 @@ export interface StutterReportFiles extends WrittenReport {
   experiment: string;
 }
 
+/** The spread table of the report: each configuration's median (min–max) over its repeats. */
+export function stutterSpreadTable(result: StutterLabResult): Table {
+  const c = result.conclusion;
+  return {
+    title: `Spread over ${c.repeats} interleaved repeat${c.repeats === 1 ? '' : 's'}`,
+    note: 'Median (min–max) over the repeats of each configuration. A claim is decided only when its effect is larger than this spread.',
+    columns: ['configuration', 'repeats', 'mean TPS', 'P99 ITL (ms)', 'max ITL (ms)'],
+    numeric: [false, true, true, true, true],
+    rows: c.spreads.map((x) => [x.name, String(x.repeats), formatSpread(x.meanTps), formatSpread(x.itlP99Ms), formatSpread(x.itlMaxMs)]),
+  };
+}
+
 /** Writes the GC-stutter report into `dir`. */
 export async function writeStutterReport(dir: string, result: StutterLabResult): Promise<StutterReportFiles> {
-  const runs: ReportRun[] = result.runs.map((r) => ({ name: r.name, ...r.collected }));
   const s = result.setup;
+  // Grouped by configuration, so the plot's rows are configurations and its columns repeats.
+  const runs: ReportRun[] = runsByConfig(result).map((r) => ({ name: stutterRunLabel(r, s.repeats), ...r.collected }));
+  const c = result.conclusion;
   const written = await writeReport(dir, {
     title: 'The GC-stutter experiment',
-    description: `${formatStutterSetup(result)}\n\n${formatConclusion(result.conclusion)}`,
+    conclusions: c.findings.map((f) => ({
+      mark: verdictMark(f.verdict),
+      claim: f.verdict === 'too-noisy' ? `${f.claim} — too noisy to conclude` : f.claim,
+      evidence: f.evidence,
+    })),
+    description: `${c.summary}\n\n${formatStutterSetup(result)}`,
+    leadTables: [stutterSpreadTable(result)],
+    panelColumns: s.repeats > 1 ? s.repeats : 2,
     runs,
     meta: {
       model: s.model,
@@ -44,6 +66,10 @@ export async function writeStutterReport(dir: string, result: StutterLabResult):
       block_size: s.blockSize,
       context_size: s.contextSize,
       max_batch_tokens: s.maxBatchTokens,
+      repeats: s.repeats,
+      step_ms_target: s.pacing.targetStepMs,
+      step_ms_compute: Number(s.pacing.computeStepMs.toFixed(2)),
+      step_idle_ms: s.pacing.idleMs,
       seed: s.seed,
     },
   });
@@ -56,7 +82,7 @@ export async function writeStutterReport(dir: string, result: StutterLabResult):
       {
         setup: result.setup,
         conclusion: result.conclusion,
-        runs: result.runs.map((r) => ({ name: r.name, config: r.config, gc: r.gc, analysis: r.analysis, kvStats: r.kvStats, turns: r.turns, gcEvents: r.gcEvents })),
+        runs: result.runs.map((r) => ({ name: r.name, repeat: r.repeat, order: r.order, config: r.config, gc: r.gc, analysis: r.analysis, kvStats: r.kvStats, turns: r.turns, gcEvents: r.gcEvents })),
       },
       null,
       1,

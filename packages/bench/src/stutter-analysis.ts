@@ -1,7 +1,7 @@
 /**
- * What the GC-stutter experiment's data says: one summary row per run, the periodicity of
- * KV-GC spikes, the evidence that pauses were real cleanup work, and the conclusion, each
- * claim checked against the numbers rather than asserted.
+ * What one run of the GC-stutter experiment measured: its summary row, the periodicity of
+ * KV-GC spikes, the evidence that pauses were real cleanup work, and the run with its pauses
+ * taken out. The conclusion over every run and repeat is in stutter-conclusion.ts.
  */
 import type { GcPolicy, KVCacheStats } from '@legato/kvcache';
 import { percentile, type CollectedRun, type Spike, type SpikeCauseKind } from '@legato/metrics';
@@ -81,12 +81,20 @@ export interface WithoutPauses {
 /** A run with everything the conclusion needs. */
 export interface AnalyzedRun {
   name: string;
+  /** Which repeat of its configuration this run was (0-based). */
+  repeat: number;
   row: StutterRow;
   /** The run without its KV-GC pauses. */
   withoutKvGc: WithoutPauses;
   kvGcPeriodicity: Periodicity;
-  /** Gap of every spike attributed to the KV GC (ms), to compare stalls across runs. */
+  /** Gap of every spike attributed to the KV GC (ms). */
   kvGcSpikeGapsMs: number[];
+  /**
+   * KV-GC pause time inside each of those gaps (ms): what the GC itself took of the gap. A gap
+   * that holds a slice of GC work and a long stall of something else (a busy machine) shows a
+   * small value here; a stall the GC caused, a large one.
+   */
+  kvGcSpikePausesMs: number[];
   work: GcWork;
   v8Gc: { count: number; maxMs: number };
   /** Blocks freed but still waiting for a scrub when the run ended. */
@@ -96,6 +104,8 @@ export interface AnalyzedRun {
 /** Inputs of {@link analyzeStutterRun}. */
 export interface StutterRunData {
   name: string;
+  /** Which repeat of its configuration (0-based). Default 0. */
+  repeat?: number;
   policy: GcPolicy;
   mode: StutterMode;
   interval: number;
@@ -141,10 +151,14 @@ export function analyzeStutterRun(d: StutterRunData): AnalyzedRun {
   withoutKvGc.meanTpsCost = 1 - row.mean_tps / withoutKvGc.meanTps;
   return {
     name: d.name,
+    repeat: d.repeat ?? 0,
     row,
     withoutKvGc,
     kvGcPeriodicity: spikePeriodicity(d.collected.spikes, d.interval, 'kv-gc'),
     kvGcSpikeGapsMs: d.collected.spikes.filter((x) => x.primary === 'kv-gc').map((x) => x.gapMs),
+    kvGcSpikePausesMs: d.collected.spikes
+      .filter((x) => x.primary === 'kv-gc')
+      .map((x) => x.causes.reduce((a, c) => (c.kind === 'kv-gc' ? a + c.overlapMs : a), 0)),
     work: {
       cycles: d.gc.length,
       sweeps: sweeps.length,
@@ -271,154 +285,3 @@ export function containsPause(s: Spike, cause: SpikeCauseKind): boolean {
   return c === undefined || s.gapMs >= 0.5 * c.durationMs;
 }
 
-/** One claim of the conclusion and whether the data supports it. */
-export interface Finding {
-  id: 'mean-tps' | 'periodic-spikes' | 'incremental-smooth' | 'same-reclaim' | 'v8-gc';
-  claim: string;
-  holds: boolean;
-  evidence: string;
-}
-
-/** The experiment's conclusion. */
-export interface StutterConclusion {
-  findings: Finding[];
-  /** One paragraph for humans. */
-  summary: string;
-}
-
-/** Thresholds of the conclusion. */
-export interface ConclusionOptions {
-  interval: number;
-  /** "Nearly equal" mean tokens/s: the GC pauses cost it at most this fraction. Default 0.15. */
-  tpsTolerance?: number;
-  /** "Same memory reclaimed": garbage handled within this fraction, incremental cleaning at least 1 − this of periodic's. Default 0.2. */
-  reclaimTolerance?: number;
-  /** Share of periodic kv-gc spikes that must sit on the interval grid. Default 0.8. */
-  alignedFraction?: number;
-}
-
-const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
-const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
-const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(0)} MiB`;
-
-/** Checks the story against the runs: the claims that the runs present can test. */
-export function concludeStutter(runs: readonly AnalyzedRun[], opts: ConclusionOptions): StutterConclusion {
-  const N = opts.interval;
-  const findings: Finding[] = [];
-  const normal = runs.filter((r) => r.row.mode === 'normal');
-  const find = (policy: GcPolicy, mode: StutterMode = 'normal'): AnalyzedRun | undefined =>
-    runs.find((r) => r.row.policy === policy && r.row.mode === mode);
-  const periodic = find('periodic');
-  const incremental = find('incremental');
-
-  // The average's blindness, measured inside the periodic run (else the one with the longest GC
-  // pause): what its
-  // pauses cost mean tokens/s against what they did to the tail. The spread across runs is
-  // shown too, but it also carries the machine's drift between runs.
-  const costly = periodic ?? [...normal].sort((a, b) => b.work.maxPauseMs - a.work.maxPauseMs)[0];
-  if (costly && costly.work.cycles > 0) {
-    const tol = opts.tpsTolerance ?? 0.15;
-    const w = costly.withoutKvGc;
-    const tps = normal.map((r) => r.row.mean_tps);
-    const spread = (Math.max(...tps) - Math.min(...tps)) / Math.max(...tps);
-    findings.push({
-      id: 'mean-tps',
-      claim: `mean tokens/s hardly sees the GC pauses (they cost it at most ${pct(tol)})`,
-      holds: w.meanTpsCost <= tol,
-      evidence:
-        `${costly.name}'s GC pauses cost ${pct(w.meanTpsCost)} of mean TPS (${f1(costly.row.mean_tps)} vs ${f1(w.meanTps)} without them) ` +
-        `while P99 ITL went from ${f1(w.itlP99Ms)} to ${f1(costly.row.itl_p99_ms)} ms and max from ${f1(w.itlMaxMs)} to ${f1(costly.row.itl_max_ms)} ms; ` +
-        `across runs mean TPS ${normal.map((r) => `${r.name} ${f1(r.row.mean_tps)}`).join(', ')} (spread ${pct(spread)}, machine drift included)`,
-    });
-  }
-
-  if (periodic) {
-    const p = periodic.kvGcPeriodicity;
-    const need = opts.alignedFraction ?? 0.8;
-    const w = periodic.work;
-    // Every stream decoding at a sweep meets it, so a stream stalls about once per N of its
-    // tokens; sweeps that catch a stream between turns make the rate a little lower.
-    const perSpike = p.spikes > 0 ? periodic.row.tokens / p.spikes : Infinity;
-    const rateOk = perSpike >= 0.75 * N && perSpike <= 1.6 * N;
-    const onGrid = p.checked === 0 || p.alignedFraction >= need;
-    findings.push({
-      id: 'periodic-spikes',
-      claim: `periodic GC stalls the streams every ${N} tokens`,
-      holds: p.spikes > 0 && rateOk && onGrid && w.verifiedBytesPerSweep + w.bytesScrubbed > 0,
-      evidence:
-        `${p.spikes} kv-gc spikes over ${periodic.row.tokens} tokens, one per ${f1(perSpike)} tokens of a stream; ` +
-        (p.checked > 0 ? `within a reply ${p.aligned}/${p.checked} sit on the ${N}-token grid (± ${p.tolerance}), median spacing ${f1(p.medianSpacing)} tokens; ` : '') +
-        `${w.sweeps} sweeps, median pause ${f1(w.medianPauseMs)} ms (max ${f1(w.maxPauseMs)}), each reading back ${mib(w.verifiedBytesPerSweep)} of free blocks`,
-    });
-  }
-
-  if (periodic && incremental) {
-    const P = periodic.row;
-    const I = incremental.row;
-    // A stall is a kv-gc spike at least half a sweep long: what a user notices. Smaller kv-gc
-    // spikes in the incremental run are jitter that happened to overlap a slice (slices run
-    // every step, so they overlap every gap).
-    const stall = 0.5 * periodic.work.medianPauseMs;
-    const stallsP = periodic.kvGcSpikeGapsMs.filter((g) => g >= stall).length;
-    const stallsI = incremental.kvGcSpikeGapsMs.filter((g) => g >= stall).length;
-    findings.push({
-      id: 'incremental-smooth',
-      claim: 'incremental GC is smooth: fewer GC stalls and a lower ITL tail than periodic',
-      holds: stallsI < stallsP && I.itl_max_ms < P.itl_max_ms,
-      evidence:
-        `kv-gc stalls (≥ ${f1(stall)} ms) ${stallsI} vs ${stallsP} (kv-gc spikes ${I.spikes.kv_gc} vs ${P.spikes.kv_gc}); ` +
-        `max ITL ${f1(I.itl_max_ms)} vs ${f1(P.itl_max_ms)} ms; P99 ITL ${f1(I.itl_p99_ms)} vs ${f1(P.itl_p99_ms)} ms; ` +
-        `smoothness ${I.smoothness.toFixed(3)} vs ${P.smoothness.toFixed(3)}; GC pause P99 ${f1(I.gc_pause_p99_ms)} vs ${f1(P.gc_pause_p99_ms)} ms`,
-    });
-    // Periodic lags: what was freed after its last sweep is still queued when the run ends. The
-    // claim is that incremental cleans at least as much, out of the same garbage.
-    const a = I.reclaimed_blocks;
-    const b = P.reclaimed_blocks;
-    const garbageI = a + incremental.blocksAwaitingScrub;
-    const garbageP = b + periodic.blocksAwaitingScrub;
-    const tol = opts.reclaimTolerance ?? 0.2;
-    const same = Math.max(garbageI, garbageP) > 0 && Math.abs(garbageI - garbageP) <= tol * Math.max(garbageI, garbageP);
-    findings.push({
-      id: 'same-reclaim',
-      claim: 'incremental GC reclaims the same memory as periodic',
-      holds: same && a >= (1 - tol) * b,
-      evidence:
-        `${a} vs ${b} blocks scrubbed and returned to the free list` +
-        (Math.max(garbageI, garbageP) > 0 ? `, out of ${garbageI} vs ${garbageP} blocks freed` : ' (no garbage was produced)') +
-        `; left awaiting a scrub at the end: ${incremental.blocksAwaitingScrub} vs ${periodic.blocksAwaitingScrub}`,
-    });
-  }
-
-  const heavy = runs.find((r) => r.row.mode === 'alloc-heavy');
-  if (heavy) {
-    const plain = find(heavy.row.policy) ?? normal[0];
-    const base = plain ? plain.row.spikes.v8_gc : 0;
-    findings.push({
-      id: 'v8-gc',
-      claim: 'allocating per token makes V8 garbage collection a source of stutter',
-      holds: heavy.row.spikes.v8_gc > base,
-      evidence:
-        `v8-gc spikes ${heavy.row.spikes.v8_gc} in ${heavy.name} vs ${base}${plain ? ` in ${plain.name}` : ''}; ` +
-        `${heavy.v8Gc.count} V8 collections, longest ${f1(heavy.v8Gc.maxMs)} ms; max ITL ${f1(heavy.row.itl_max_ms)} ms`,
-    });
-  }
-
-  return { findings, summary: summarize(findings, periodic, incremental, N) };
-}
-
-function summarize(findings: readonly Finding[], periodic: AnalyzedRun | undefined, incremental: AnalyzedRun | undefined, N: number): string {
-  const held = (id: Finding['id']): boolean | undefined => findings.find((f) => f.id === id)?.holds;
-  const parts: string[] = [];
-  if (held('mean-tps') === true) parts.push('Mean tokens/s barely registered the GC pauses');
-  else if (held('mean-tps') === false) parts.push('The GC pauses were large enough to move mean tokens/s too');
-  if (periodic && held('periodic-spikes')) {
-    parts.push(`yet periodic GC stalled every stream every ${N} tokens for ~${f1(periodic.work.medianPauseMs)} ms (P99 ITL ${f1(periodic.row.itl_p99_ms)} ms, max ${f1(periodic.row.itl_max_ms)} ms)`);
-  }
-  if (incremental && periodic && held('incremental-smooth')) {
-    parts.push(`incremental GC did the cleanup in slices with max ITL ${f1(incremental.row.itl_max_ms)} ms${held('same-reclaim') ? ' and reclaimed the same blocks' : ''}`);
-  }
-  if (held('v8-gc')) parts.push('and per-token allocation brought V8 GC pauses back as stutter');
-  if (parts.length === 0) return 'Too few runs to conclude anything.';
-  const text = parts.join('; ');
-  return `${text[0].toUpperCase()}${text.slice(1)}.`;
-}

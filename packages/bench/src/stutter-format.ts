@@ -1,26 +1,57 @@
-/** The GC-stutter experiment as people and programs read it: a table, the conclusion, the JSON summary. */
-import type { StutterLabResult } from './stutter.js';
-import type { StutterConclusion, StutterRow } from './stutter-analysis.js';
+/**
+ * The GC-stutter experiment as people and programs read it: the conclusions as a ✓/✗ list, the
+ * spread over repeats, the per-run table, the setup line and the JSON summary.
+ */
+import type { StutterLabResult, StutterRunResult } from './stutter.js';
+import type { StutterRow } from './stutter-analysis.js';
+import { formatSpread, type ConfigSpread, type Finding, type StutterConclusion, type Verdict } from './stutter-conclusion.js';
 import { num, textTable } from './text-table.js';
 
 /** `legato lab stutter --json`'s object. */
 export interface StutterJson {
-  runs: StutterRow[];
+  /** One row per run, in execution order, with the repeat it was (0-based). */
+  runs: (StutterRow & { repeat: number })[];
+  /** Each configuration's min/median/max of mean TPS and ITL tail over its repeats. */
+  spreads: ConfigSpread[];
+  /** Each claim and what the data says about it. */
+  conclusions: { id: Finding['id']; verdict: Verdict; claim: string }[];
+  summary: string;
   /** Path of the HTML report. */
   report: string;
 }
 
-/** The JSON summary: one row per run and the report's path. */
+/** The JSON summary: rows, spreads, conclusions and the report's path. */
 export function stutterJson(result: StutterLabResult, reportHtml: string): StutterJson {
-  return { runs: result.runs.map((r) => r.analysis.row), report: reportHtml };
+  const c = result.conclusion;
+  return {
+    runs: result.runs.map((r) => ({ ...r.analysis.row, repeat: r.repeat })),
+    spreads: c.spreads,
+    conclusions: c.findings.map((f) => ({ id: f.id, verdict: f.verdict, claim: f.claim })),
+    summary: c.summary,
+    report: reportHtml,
+  };
 }
 
-/** The per-run table. */
+/** A run's label: its configuration, and which repeat when there are several. */
+export function stutterRunLabel(r: Pick<StutterRunResult, 'name' | 'repeat'>, repeats: number): string {
+  return repeats > 1 ? `${r.name} #${r.repeat + 1}` : r.name;
+}
+
+/** Runs grouped by configuration (in the order configurations first ran), repeats in order. */
+export function runsByConfig(result: StutterLabResult): StutterRunResult[] {
+  const first = new Map<string, number>();
+  result.runs.forEach((r, i) => {
+    if (!first.has(r.name)) first.set(r.name, i);
+  });
+  return [...result.runs].sort((a, b) => first.get(a.name)! - first.get(b.name)! || a.repeat - b.repeat);
+}
+
+/** The per-run table, runs grouped by configuration. */
 export function formatStutterTable(result: StutterLabResult): string {
-  const rows = result.runs.map((r) => {
+  const rows = runsByConfig(result).map((r) => {
     const x = r.analysis.row;
     return [
-      r.name,
+      stutterRunLabel(r, result.setup.repeats),
       x.mode,
       String(x.tokens),
       num(x.mean_tps),
@@ -57,11 +88,33 @@ export function formatStutterTable(result: StutterLabResult): string {
   );
 }
 
-/** The conclusion: the summary paragraph and each claim with ✓ or ✗ and its evidence. */
+/** The mark of a verdict: ✓ holds, ✗ fails, ? too noisy to conclude. */
+export function verdictMark(v: Verdict): '✓' | '✗' | '?' {
+  return v === 'holds' ? '✓' : v === 'fails' ? '✗' : '?';
+}
+
+/** A claim as one line: its mark, the claim, and (after a colon) the evidence. */
+export function formatFinding(f: Finding): string {
+  return `${verdictMark(f.verdict)} ${f.verdict === 'too-noisy' ? '(too noisy to conclude) ' : ''}${f.claim}: ${f.evidence}`;
+}
+
+/** The conclusions: each claim with ✓, ✗ or ? and its evidence, then the one-line summary. */
 export function formatConclusion(c: StutterConclusion): string {
-  const lines = [c.summary, ''];
-  for (const f of c.findings) lines.push(`${f.holds ? '✓' : '✗'} ${f.claim}: ${f.evidence}`);
-  return lines.join('\n');
+  return [...c.findings.map(formatFinding), '', c.summary].join('\n');
+}
+
+/** Each configuration's spread over its repeats: median (min–max). */
+export function formatSpreadTable(c: StutterConclusion): string {
+  return textTable(
+    [
+      { header: 'configuration' },
+      { header: 'repeats', right: true },
+      { header: 'mean TPS', right: true },
+      { header: 'P99 ITL (ms)', right: true },
+      { header: 'max ITL (ms)', right: true },
+    ],
+    c.spreads.map((s) => [s.name, String(s.repeats), formatSpread(s.meanTps), formatSpread(s.itlP99Ms), formatSpread(s.itlMaxMs)]),
+  );
 }
 
 /** One line describing the setup. */
@@ -71,9 +124,24 @@ export function formatStutterSetup(result: StutterLabResult): string {
   const sized = s.calibration
     ? `, sized for ~${s.pauseTargetMs} ms sweeps (measured ${s.calibration.msPerGiB.toFixed(0)} ms/GiB)`
     : '';
+  const p = s.pacing;
+  const paced =
+    p.targetStepMs > 0
+      ? `decoding paced to ~${p.targetStepMs} ms a step (the model computes a step in ${num(p.computeStepMs)} ms; each step then idles ${num(p.idleMs)} ms, ` +
+        'standing in for a bigger model; GC pauses come on top)'
+      : `decoding unpaced (${num(p.computeStepMs)} ms a step)`;
   return (
-    `${s.model} on ${s.backend}: ${s.users} users × ${s.conversations / s.users} conversations × ${s.turns} turns, ` +
-    `~${s.tokensPerReply} tokens per reply; GC interval ${s.interval} tokens; ${pool}${sized}. ` +
+    `${s.model} on ${s.backend} (random weights, real timing): ${s.users} users × ${s.conversations / s.users} conversations × ${s.turns} turns, ` +
+    `~${s.tokensPerReply} tokens per reply; ${paced}; GC interval ${s.interval} tokens; ${pool}${sized}; ` +
+    `${s.repeats} interleaved repeat${s.repeats === 1 ? '' : 's'} of each configuration. ` +
     'Times in ms; mean TPS = mean over streams of 1000/TPOT; spikes = gaps > 2× the stream\'s running median, by overlapping cause.'
   );
+}
+
+/** Everything a terminal shows: the setup, the per-run table, the spread over repeats, the conclusions. */
+export function formatStutterText(result: StutterLabResult): string {
+  const parts = [formatStutterSetup(result), formatStutterTable(result)];
+  if (result.setup.repeats > 1) parts.push(`Spread over ${result.setup.repeats} interleaved repeats, median (min–max):\n\n${formatSpreadTable(result.conclusion)}`);
+  parts.push(formatConclusion(result.conclusion));
+  return parts.join('\n\n');
 }

@@ -1,8 +1,10 @@
 /**
- * The GC-stutter experiment: one chat workload, replayed under each KV-cache GC policy (and once
- * with allocation-heavy decoding), over the same model and a KV pool large enough that a full
- * sweep costs a real pause. Every run is measured with the metrics collector, and the conclusion
- * is computed from what was measured.
+ * The GC-stutter experiment: one chat workload, replayed under each KV-cache GC policy (and with
+ * allocation-heavy decoding), over the same model and a KV pool large enough that a full sweep
+ * costs a real pause. Each configuration runs several times, interleaved (A B C D A B C D …), so
+ * a noisy second of a shared machine lands in one repeat rather than deciding a configuration;
+ * decoding is paced to a chatbot's token time. Every run is measured with the metrics collector,
+ * and the conclusion is computed from what was measured, with the spread across repeats.
  */
 import { InferenceEngine, type EngineObserver, type LlamaModel } from '@legato/core';
 import type { GcConfig, GcPolicy, KVCacheStats } from '@legato/kvcache';
@@ -11,14 +13,10 @@ import { AllocationChurn, type AllocationChurnOptions } from './alloc-churn.js';
 import { longestSequence, playChat, type ChatTurnResult } from './chat.js';
 import { GcLog, type GcRecord } from './gc-log.js';
 import { collectorObserver, combineObservers } from './observers.js';
+import { pacingFor, pacingObserver, StepTimer, type Pacing } from './pacing.js';
 import { calibrateSweep, kvBytesPerBlock, poolBytesForPause, type SweepCalibration } from './pool-sizing.js';
-import {
-  analyzeStutterRun,
-  concludeStutter,
-  type AnalyzedRun,
-  type StutterConclusion,
-  type StutterMode,
-} from './stutter-analysis.js';
+import { analyzeStutterRun, type AnalyzedRun, type StutterMode } from './stutter-analysis.js';
+import { concludeStutter, type StutterConclusion } from './stutter-conclusion.js';
 import { chatWorkload, type ChatWorkload } from './workloads.js';
 
 /** The experiment cannot run as configured (a user's choice, not a bug). */
@@ -53,10 +51,24 @@ export const QUICK_STUTTER_RUNS: readonly StutterRunConfig[] = [
 ];
 
 /**
- * The quick version (`--quick`, what `legato demo` runs): three users, two short turns, four runs.
- * Each stream still meets a couple of sweeps, so the shape shows in about 15 s.
+ * The quick version (`--quick`, what `legato demo` runs): three users, two turns, four
+ * configurations, three interleaved repeats. Each stream meets two or three sweeps per run.
  */
-export const QUICK_STUTTER: Readonly<StutterLabOptions> = { users: 3, turns: 2, tokens: 50, runs: QUICK_STUTTER_RUNS };
+export const QUICK_STUTTER: Readonly<StutterLabOptions> = { users: 3, turns: 2, tokens: 60, repeats: 3, runs: QUICK_STUTTER_RUNS };
+
+/** The default decode step time of the lab (ms): a chatbot's pace, ~25 tokens/s per stream. */
+export const DEFAULT_STEP_MS = 40;
+
+/**
+ * The order runs execute in: every configuration once, then again, `repeats` times
+ * (A B C D A B C D …), so slow drift and bursts of load spread over all configurations.
+ */
+export function interleavedSchedule<T>(configs: readonly T[], repeats: number): { config: T; repeat: number }[] {
+  if (!Number.isInteger(repeats) || repeats < 1) throw new StutterConfigError(`repeats must be a positive integer, got ${repeats}`);
+  const out: { config: T; repeat: number }[] = [];
+  for (let repeat = 0; repeat < repeats; repeat++) for (const config of configs) out.push({ config, repeat });
+  return out;
+}
 
 /** Options for {@link runStutterLab}. */
 export interface StutterLabOptions {
@@ -82,12 +94,23 @@ export interface StutterLabOptions {
    */
   maxBatchTokens?: number;
   runs?: readonly StutterRunConfig[];
+  /** Times each configuration runs, interleaved with the others. Default 3. */
+  repeats?: number;
+  /**
+   * Time of a decode step (ms): every engine step idles for this minus the model's measured step
+   * time, so tokens come at a chatbot's pace. 0 = unpaced (the model's own speed). Default
+   * {@link DEFAULT_STEP_MS}.
+   */
+  stepMs?: number;
   /** The allocation-heavy mode's garbage. */
   churn?: AllocationChurnOptions;
   /** Spike detection. */
   outliers?: OutlierOptions;
   seed?: number;
-  /** Run a short untimed generation first so JIT compilation does not land in the first run. Default true. */
+  /**
+   * Run a short untimed generation first so JIT compilation does not land in the first run.
+   * Default true. A paced lab always runs it: it measures the step time the pacing tops up.
+   */
   warmup?: boolean;
   /** Called after every finished turn with the tokens done so far across all runs. */
   onProgress?: (p: { run: string; done: number; total: number }) => void;
@@ -95,7 +118,12 @@ export interface StutterLabOptions {
 
 /** Everything one run recorded. */
 export interface StutterRunResult {
+  /** The configuration's name (the same for each of its repeats). */
   name: string;
+  /** Which repeat of the configuration (0-based). */
+  repeat: number;
+  /** Position in the execution order (0-based). */
+  order: number;
   config: StutterRunConfig;
   gc: GcConfig;
   collected: CollectedRun;
@@ -120,6 +148,8 @@ export interface StutterSetup {
   bytesPerBlock: number;
   contextSize: number;
   maxBatchTokens: number;
+  repeats: number;
+  pacing: Pacing;
   pauseTargetMs?: number;
   calibration?: SweepCalibration;
   seed: number;
@@ -128,6 +158,7 @@ export interface StutterSetup {
 /** The experiment's result. */
 export interface StutterLabResult {
   setup: StutterSetup;
+  /** Every run, in execution order. */
   runs: StutterRunResult[];
   conclusion: StutterConclusion;
 }
@@ -188,6 +219,13 @@ export async function runStutterLab(model: LlamaModel, opts: StutterLabOptions =
     throw new StutterConfigError(`a KV pool of ${kvBlocks} blocks cannot hold ${workload.users} conversations of up to ${longest} tokens (${needed} blocks)`);
   }
   const maxBatchTokens = opts.maxBatchTokens ?? 8;
+  const configs = opts.runs ?? DEFAULT_STUTTER_RUNS;
+  const schedule = interleavedSchedule(configs, opts.repeats ?? 3);
+  const stepMs = opts.stepMs ?? DEFAULT_STEP_MS;
+  if (!(Number.isFinite(stepMs) && stepMs >= 0)) throw new StutterConfigError(`the step time must be a finite number ≥ 0 ms, got ${stepMs}`);
+  let computeStepMs = NaN;
+  if ((opts.warmup ?? true) || stepMs > 0) computeStepMs = await warmup(model, { blockSize, users: workload.users, maxBatchTokens });
+  const pacing = pacingFor(stepMs, computeStepMs);
   const setup: StutterSetup = {
     model: model.config.name || model.path,
     backend: model.backend.name,
@@ -202,29 +240,29 @@ export async function runStutterLab(model: LlamaModel, opts: StutterLabOptions =
     bytesPerBlock,
     contextSize,
     maxBatchTokens,
+    repeats: opts.repeats ?? 3,
+    pacing,
     pauseTargetMs: calibration ? (opts.pauseMs ?? 100) : undefined,
     calibration,
     seed,
   };
 
-  if (opts.warmup ?? true) await warmup(model, blockSize);
-
-  const configs = opts.runs ?? DEFAULT_STUTTER_RUNS;
   const perRun = workload.conversations.reduce((a, c) => a + c.turns.reduce((b, t) => b + t.replyTokens, 0), 0);
-  const total = perRun * configs.length;
+  const total = perRun * schedule.length;
   const runs: StutterRunResult[] = [];
-  for (let k = 0; k < configs.length; k++) {
-    const config = configs[k];
+  for (let k = 0; k < schedule.length; k++) {
+    const { config, repeat } = schedule[k];
     const name = stutterRunName(config, interval);
     // Room for every user's whole conversation between turns; finished conversations are evicted.
     const gc = stutterGcConfig(config.policy, interval, kvBlocks, needed);
     let done = perRun * k;
+    const label = setup.repeats > 1 ? `${name} #${repeat + 1}` : name;
     const r = await runOnce(model, workload, {
-      config, name, gc, interval, contextSize, blockSize, maxBatchTokens, kvMemoryBytes: setup.kvMemoryBytes, seed,
-      churn: opts.churn, outliers: opts.outliers,
+      config, name, repeat, order: k, gc, interval, contextSize, blockSize, maxBatchTokens, kvMemoryBytes: setup.kvMemoryBytes, seed,
+      idleMs: pacing.idleMs, churn: opts.churn, outliers: opts.outliers,
       onTurn: (tokens) => {
         done += tokens;
-        opts.onProgress?.({ run: name, done, total });
+        opts.onProgress?.({ run: label, done, total });
       },
     });
     runs.push(r);
@@ -236,6 +274,10 @@ export async function runStutterLab(model: LlamaModel, opts: StutterLabOptions =
 interface RunOnceOptions {
   config: StutterRunConfig;
   name: string;
+  repeat: number;
+  order: number;
+  /** Idle time after every step (ms), 0 for none. */
+  idleMs: number;
   gc: GcConfig;
   interval: number;
   contextSize: number;
@@ -261,6 +303,8 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
   const churn = o.config.mode === 'alloc-heavy' ? new AllocationChurn(o.churn) : undefined;
   const observers = [collectorObserver(metrics), hooks];
   if (churn) observers.push({ onToken: () => churn.onToken() });
+  // Last, so the collector and the GC log have seen the step before the idle time starts.
+  if (o.idleMs > 0) observers.push(pacingObserver(o.idleMs));
   const engine = new InferenceEngine(model, {
     contextSize: o.contextSize,
     maxSequences: workload.users,
@@ -282,6 +326,7 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
     const gcEvents = gcLog.records();
     const analysis = analyzeStutterRun({
       name: o.name,
+      repeat: o.repeat,
       policy: o.config.policy,
       mode: o.config.mode,
       interval: o.interval,
@@ -289,7 +334,7 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
       gc: gcEvents,
       kvStats,
     });
-    return { name: o.name, config: o.config, gc: o.gc, collected, gcEvents, kvStats, turns, analysis };
+    return { name: o.name, repeat: o.repeat, order: o.order, config: o.config, gc: o.gc, collected, gcEvents, kvStats, turns, analysis };
   } finally {
     metrics.stop();
     engine.dispose();
@@ -297,14 +342,19 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
   }
 }
 
-/** A short untimed generation through the same engine code paths. */
-async function warmup(model: LlamaModel, blockSize: number): Promise<void> {
-  const w = chatWorkload({ users: 2, conversationsPerUser: 1, turns: 2, replyTokens: 12, seed: 99 });
-  const contextSize = Math.ceil((longestSequence(model.tokenizer, w) + 1) / blockSize) * blockSize;
-  const engine = new InferenceEngine(model, { contextSize, maxSequences: 2, blockSize, maxBatchTokens: 64 });
+/**
+ * A short untimed chat through the same engine code paths, with the lab's batch shape; resolves
+ * with its median step time (the model's own time per decode step on this machine).
+ */
+async function warmup(model: LlamaModel, o: { blockSize: number; users: number; maxBatchTokens: number }): Promise<number> {
+  const w = chatWorkload({ users: o.users, conversationsPerUser: 1, turns: 2, replyTokens: 16, seed: 99 });
+  const contextSize = Math.ceil((longestSequence(model.tokenizer, w) + 1) / o.blockSize) * o.blockSize;
+  const timer = new StepTimer();
+  const engine = new InferenceEngine(model, { contextSize, maxSequences: o.users, blockSize: o.blockSize, maxBatchTokens: o.maxBatchTokens, observer: timer.observer });
   try {
     await playChat(engine, w);
   } finally {
     engine.dispose();
   }
+  return timer.median();
 }

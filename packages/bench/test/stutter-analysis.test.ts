@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Spike } from '@legato/metrics';
-import { concludeStutter, meanStreamRate, spikePeriodicity, withoutPauses, type AnalyzedRun, type StutterRow } from '../src/index.js';
+import { meanStreamRate, spikePeriodicity, withoutPauses } from '../src/index.js';
 
 const spike = (requestId: number, tokenIndex: number, primary: Spike['primary'] = 'kv-gc'): Spike => ({
   requestId, tokenIndex, gapStart: 0, gapEnd: 1, gapMs: 1, baselineMs: 0.5, ratio: 2, primary, causes: [],
@@ -47,65 +47,5 @@ describe('a run without its pauses', () => {
     expect(w.itlMaxMs).toBe(20);
     expect(meanStreamRate({ timeline: t })).toBeCloseTo((4000 / 140 + 2000 / 40) / 2, 9);
     expect(withoutPauses(t, []).meanTps).toBeCloseTo(meanStreamRate({ timeline: t }), 12);
-  });
-});
-
-function run(name: string, row: Partial<StutterRow>, extra: Partial<AnalyzedRun> = {}): AnalyzedRun {
-  const base: StutterRow = {
-    policy: 'off', mode: 'normal', tokens: 800, mean_tps: 50, ttft_ms: 30, itl_p50_ms: 20, itl_p95_ms: 22, itl_p99_ms: 25,
-    itl_max_ms: 30, smoothness: 0.99, gc_cycles: 0, gc_pause_p99_ms: 0, reclaimed_blocks: 0, spikes: { v8_gc: 0, kv_gc: 0, prefill: 0, unknown: 0 },
-  };
-  return {
-    name,
-    row: { ...base, ...row },
-    withoutKvGc: { meanTps: 50, itlP99Ms: 25, itlMaxMs: 30, meanTpsCost: 0 },
-    kvGcSpikeGapsMs: [],
-    kvGcPeriodicity: { spikes: 0, checked: 0, aligned: 0, alignedFraction: NaN, medianSpacing: NaN, tolerance: 5 },
-    work: { cycles: 0, sweeps: 0, medianPauseMs: 0, maxPauseMs: 0, blocksScrubbed: 0, bytesScrubbed: 0, blocksVerified: 0, verifiedBytesPerSweep: 0 },
-    v8Gc: { count: 0, maxMs: 0 },
-    blocksAwaitingScrub: 0,
-    ...extra,
-  };
-}
-
-describe('the conclusion', () => {
-  const periodicP = { spikes: 16, checked: 12, aligned: 12, alignedFraction: 1, medianSpacing: 50, tolerance: 5 };
-  const periodicWork = { cycles: 16, sweeps: 16, medianPauseMs: 101, maxPauseMs: 130, blocksScrubbed: 40, bytesScrubbed: 40 << 15, blocksVerified: 16 * 8000, verifiedBytesPerSweep: 8000 << 15 };
-
-  it('supports the seed story when the numbers do', () => {
-    const c = concludeStutter(
-      [
-        run('off', { mean_tps: 52 }),
-        run('periodic:50', { policy: 'periodic', mean_tps: 48, itl_p99_ms: 120, itl_max_ms: 135, reclaimed_blocks: 40, spikes: { v8_gc: 0, kv_gc: 16, prefill: 1, unknown: 0 } }, { kvGcPeriodicity: periodicP, work: periodicWork, withoutKvGc: { meanTps: 51, itlP99Ms: 26, itlMaxMs: 31, meanTpsCost: 1 - 48 / 51 }, kvGcSpikeGapsMs: Array(16).fill(120) }),
-        run('incremental', { policy: 'incremental', mean_tps: 49, itl_max_ms: 31, reclaimed_blocks: 40, spikes: { v8_gc: 0, kv_gc: 2, prefill: 0, unknown: 0 } }, { kvGcSpikeGapsMs: [30, 28] }),
-        run('off+alloc', { mode: 'alloc-heavy', itl_max_ms: 70, spikes: { v8_gc: 9, kv_gc: 0, prefill: 0, unknown: 1 } }, { v8Gc: { count: 30, maxMs: 45 } }),
-      ],
-      { interval: 50 },
-    );
-    expect(c.findings.map((f) => [f.id, f.holds])).toEqual([
-      ['mean-tps', true],
-      ['periodic-spikes', true],
-      ['incremental-smooth', true],
-      ['same-reclaim', true],
-      ['v8-gc', true],
-    ]);
-    expect(c.summary).toMatch(/every 50 tokens/);
-  });
-
-  it('says so when the numbers do not support a claim', () => {
-    const c = concludeStutter(
-      [
-        run('off', { mean_tps: 80 }),
-        run('periodic:50', { policy: 'periodic', mean_tps: 40, itl_max_ms: 40, reclaimed_blocks: 10, spikes: { v8_gc: 0, kv_gc: 3, prefill: 0, unknown: 0 } }, { kvGcPeriodicity: { ...periodicP, aligned: 2, alignedFraction: 2 / 12 }, work: periodicWork, withoutKvGc: { meanTps: 60, itlP99Ms: 30, itlMaxMs: 35, meanTpsCost: 1 - 40 / 60 }, kvGcSpikeGapsMs: [110, 105, 40] }),
-        run('incremental', { policy: 'incremental', mean_tps: 41, itl_max_ms: 60, reclaimed_blocks: 40, spikes: { v8_gc: 0, kv_gc: 5, prefill: 0, unknown: 0 } }, { kvGcSpikeGapsMs: [55, 58, 60, 52, 51] }),
-      ],
-      { interval: 50 },
-    );
-    expect(Object.fromEntries(c.findings.map((f) => [f.id, f.holds]))).toEqual({
-      'mean-tps': false,
-      'periodic-spikes': false,
-      'incremental-smooth': false,
-      'same-reclaim': false,
-    });
   });
 });

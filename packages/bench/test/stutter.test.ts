@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LlamaModel } from '@legato/core';
-import { DEFAULT_STUTTER_RUNS, runStutterLab, stutterJson, writeStutterReport, type StutterLabResult } from '../src/index.js';
+import { DEFAULT_STUTTER_RUNS, runStutterLab, stutterJson, writeStutterReport, type StutterLabResult, type StutterRunResult } from '../src/index.js';
 import { tinyModelFile } from './tiny-model.js';
 
 const N = 10;
@@ -21,20 +21,28 @@ beforeAll(async () => {
     // decode step of this model takes about a millisecond.
     kvMemoryBytes: 192 * 1024 ** 2,
     runs: DEFAULT_STUTTER_RUNS,
+    repeats: 2,
+    // Unpaced: on this tiny model a decode step takes about a millisecond, so the pauses stand out.
+    stepMs: 0,
     churn: { objectsPerToken: 20_000, retained: 1_000_000 },
   });
-}, 120_000);
+}, 180_000);
 afterAll(() => model?.dispose());
 
-const run = (name: string) => {
-  const r = lab.runs.find((x) => x.name === name);
+/** The first repeat of a configuration. */
+const run = (name: string): StutterRunResult => {
+  const r = lab.runs.find((x) => x.name === name && x.repeat === 0);
   if (!r) throw new Error(`no run ${name}`);
   return r;
 };
 
 describe('the GC-stutter experiment (tiny model)', () => {
-  it('runs every configuration over the same workload', () => {
-    expect(lab.runs.map((r) => r.name)).toEqual(['off', 'eager', `periodic:${N}`, 'incremental', 'off+alloc']);
+  it('runs every configuration over the same workload, repeats interleaved (A B C D E A B C D E)', () => {
+    const names = ['off', 'eager', `periodic:${N}`, 'incremental', 'off+alloc'];
+    expect(lab.runs.map((r) => `${r.name}#${r.repeat}`)).toEqual([...names.map((n) => `${n}#0`), ...names.map((n) => `${n}#1`)]);
+    expect(lab.runs.map((r) => r.order)).toEqual(lab.runs.map((_, i) => i));
+    expect(lab.setup.repeats).toBe(2);
+    expect(lab.conclusion.spreads.map((s) => [s.name, s.repeats])).toEqual(names.map((n) => [n, 2]));
     const tokens = lab.runs.map((r) => r.analysis.row.tokens);
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).toBe(lab.runs[0].turns.reduce((a, t) => a + t.outputTokens, 0));
@@ -112,8 +120,52 @@ describe('the GC-stutter experiment (tiny model)', () => {
     expect(files.svgs.length).toBeGreaterThanOrEqual(4);
     const summary = JSON.parse(readFileSync(files.summary, 'utf8'));
     expect(summary).toEqual(JSON.parse(JSON.stringify(stutterJson(lab, files.html))));
+    expect(summary.conclusions.map((c: { id: string }) => c.id)).toEqual(lab.conclusion.findings.map((f) => f.id));
     const report = JSON.parse(readFileSync(files.json, 'utf8'));
     expect(JSON.stringify(report).length).toBeGreaterThan(1000);
-    expect(readFileSync(files.html, 'utf8')).toContain('<svg');
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).toContain('<svg');
+
+    // It leads with the conclusions as a ✓/✗ list, then the spread over repeats, then the
+    // ITL-by-position plot; the standard tables come after.
+    const at = (needle: string) => {
+      const i = html.indexOf(needle);
+      expect(i, needle).toBeGreaterThan(0);
+      return i;
+    };
+    expect(at('<h2>Conclusions</h2>')).toBeLessThan(at('<h2>Spread over 2 interleaved repeats</h2>'));
+    expect(at('<h2>Spread over 2 interleaved repeats</h2>')).toBeLessThan(at('id="fig-itl-by-position"'));
+    expect(at('id="fig-itl-by-position"')).toBeLessThan(at('<h2>Throughput and smoothness</h2>'));
+    const items = html.match(/<li class="(holds|fails|undecided)"><span class="mark">[✓✗?]<\/span>/g) ?? [];
+    expect(items).toHaveLength(lab.conclusion.findings.length);
+
+    // One panel per run (configuration × repeat), titled with the run.
+    const fig = html.slice(at('id="fig-itl-by-position"'), html.indexOf('</figure>', at('id="fig-itl-by-position"')));
+    const labels = ['off', 'eager', `periodic:${N}`, 'incremental', 'off+alloc'].flatMap((n) => [`${n} #1`, `${n} #2`]);
+    for (const l of labels) expect(fig).toContain(`>${l}</text>`);
+
+    const md = readFileSync(files.markdown, 'utf8');
+    const mdLines = md.split('\n');
+    expect(mdLines[2]).toBe('## Conclusions');
+    expect(mdLines[4]).toMatch(/^- [✓✗?] \*\*/);
+    expect(md.indexOf('## Conclusions')).toBeLessThan(md.indexOf('![')); // the plot follows the conclusions
+    expect(md.indexOf('itl-by-position.svg')).toBeLessThan(md.indexOf('## Throughput and smoothness'));
+  }, 60_000);
+});
+
+describe('paced decoding', () => {
+  it('each step idles up to the target step time, and the pauses come on top', async () => {
+    const paced = await runStutterLab(model, {
+      users: 2, turns: 1, tokens: 24, interval: 10, kvMemoryBytes: 48 * 1024 ** 2,
+      runs: [{ policy: 'off', mode: 'normal' }], repeats: 1, stepMs: 25,
+    });
+    const p = paced.setup.pacing;
+    expect(p.targetStepMs).toBe(25);
+    expect(p.computeStepMs).toBeGreaterThan(0);
+    expect(p.idleMs).toBeCloseTo(25 - p.computeStepMs, 1);
+    const row = paced.runs[0].analysis.row;
+    // A decode step of this model takes about a millisecond unpaced.
+    expect(row.itl_p50_ms).toBeGreaterThan(22);
+    expect(row.itl_p50_ms).toBeLessThan(40);
   }, 60_000);
 });

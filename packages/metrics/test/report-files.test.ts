@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport, type WrittenReport } from '../src/report/write.js';
 import { REPORT_SCHEMA } from '../src/report/json.js';
-import { markdownTable } from '../src/report/markdown.js';
-import { escapeHtml } from '../src/report/html.js';
+import { markdownTable, renderMarkdown } from '../src/report/markdown.js';
+import { escapeHtml, renderHtml } from '../src/report/html.js';
 import { fmt } from '../src/report/tables.js';
 import { sampleReport } from './synthetic.js';
 
@@ -58,8 +58,8 @@ describe('writeReport', () => {
 
   it('writes one SVG file per plot and an HTML page inlining all of them', async () => {
     expect(out.svgs.map((p) => p.slice(p.lastIndexOf('/') + 1))).toEqual([
-      'itl-histogram.svg',
       'itl-by-position.svg',
+      'itl-histogram.svg',
       'ttft-distribution.svg',
       'kv-utilisation.svg',
       'queue-depth.svg',
@@ -85,5 +85,55 @@ describe('table rendering', () => {
 
   it('formats numbers by magnitude and NaN as a dash', () => {
     expect([fmt(NaN), fmt(undefined), fmt(1234.5), fmt(123.45), fmt(1.2345), fmt(0.5, 3)]).toEqual(['–', '–', '1235', '123.5', '1.23', '0.500']);
+  });
+});
+
+describe('a report that leads with its conclusions', () => {
+  const lead = {
+    ...input,
+    conclusions: [
+      { mark: '✓' as const, claim: 'the stutter run stalls', evidence: 'P99 ITL 120 vs 20 ms' },
+      { mark: '✗' as const, claim: 'mean tokens/s hides it' },
+      { mark: '?' as const, claim: 'smoothness is lower — too noisy to conclude', evidence: 'spread 40 % over 3 repeats' },
+    ],
+    leadTables: [{ title: 'Spread over 3 repeats', columns: ['run', 'mean TPS'], numeric: [false, true], rows: [['steady', '50.0 (49.0–51.0)']] }],
+  };
+
+  it('HTML: the ✓/✗ list first, then the lead table, then the ITL-by-position plot, then the standard tables', () => {
+    const figures = [
+      { name: 'itl-by-position', title: 'ITL by position', svg: '<svg>position</svg>' },
+      { name: 'itl-histogram', title: 'ITL histogram', svg: '<svg>histogram</svg>' },
+    ];
+    const html = renderHtml(lead, figures);
+    const at = (s: string) => html.indexOf(s);
+    expect(at('<h2>Conclusions</h2>')).toBeGreaterThan(at('<h1>'));
+    expect(html).toContain('<li class="holds"><span class="mark">✓</span><strong>the stutter run stalls</strong><span class="evidence">P99 ITL 120 vs 20 ms</span></li>');
+    expect(html).toContain('<li class="fails"><span class="mark">✗</span><strong>mean tokens/s hides it</strong></li>');
+    expect(html).toContain('<li class="undecided"><span class="mark">?</span>');
+    expect(at('<h2>Conclusions</h2>')).toBeLessThan(at('<h2>Spread over 3 repeats</h2>'));
+    expect(at('<h2>Spread over 3 repeats</h2>')).toBeLessThan(at('<svg>position</svg>'));
+    expect(at('<svg>position</svg>')).toBeLessThan(at('<h2>Throughput and smoothness</h2>'));
+    expect(at('<h2>Throughput and smoothness</h2>')).toBeLessThan(at('<svg>histogram</svg>'));
+  });
+
+  it('Markdown: the same order, the conclusions as a list with their marks', () => {
+    const md = renderMarkdown(lead, [
+      { file: 'itl-by-position.svg', title: 'ITL by position' },
+      { file: 'itl-histogram.svg', title: 'ITL histogram' },
+    ]);
+    const lines = md.split('\n');
+    expect(lines.slice(0, 7)).toEqual([
+      `# ${input.title}`,
+      '',
+      '## Conclusions',
+      '',
+      '- ✓ **the stutter run stalls** — P99 ITL 120 vs 20 ms',
+      '- ✗ **mean tokens/s hides it**',
+      '- ? **smoothness is lower — too noisy to conclude** — spread 40 % over 3 repeats',
+    ]);
+    const at = (s: string) => md.indexOf(s);
+    expect(at('## Spread over 3 repeats')).toBeLessThan(at('(itl-by-position.svg)'));
+    expect(at('(itl-by-position.svg)')).toBeLessThan(at('## Throughput and smoothness'));
+    expect(at('## Throughput and smoothness')).toBeLessThan(at('(itl-histogram.svg)'));
   });
 });

@@ -40,7 +40,7 @@ function fields(e: SvgElement): Record<string, string> {
 
 describe('report SVGs', () => {
   it('renders the five plots as well-formed standalone SVG documents', () => {
-    expect(raw.map((f) => f.name)).toEqual(['itl-histogram', 'itl-by-position', 'ttft-distribution', 'kv-utilisation', 'queue-depth']);
+    expect(raw.map((f) => f.name)).toEqual(['itl-by-position', 'itl-histogram', 'ttft-distribution', 'kv-utilisation', 'queue-depth']);
     for (const f of raw) {
       const root = svgElements(f.svg)[0];
       expect(root.tag).toBe('svg');
@@ -66,11 +66,22 @@ describe('report SVGs', () => {
     }
   });
 
-  it('ITL vs position: median and max lines per run, and one point per spike labelled with its cause', () => {
+  it('ITL vs position: one panel per run on a shared y axis, median and max lines, one point per spike labelled with its cause', () => {
     const els = figures.get('itl-by-position')!;
     const a = anatomy(els);
-    expect(a.axes[0]).toContain("X-axis titled 'output token position'");
-    expect(a.axes[1]).toContain("Y-axis titled 'inter-token latency (ms)'");
+    // Panels are titled with their run, in run order.
+    const panels = els.filter((e) => e.tag === 'text' && e.ancestors[0]?.includes('role-title-text') && e.ancestors[2]?.includes('role-scope cell'));
+    expect(panels.map((e) => e.text)).toEqual(input.runs.map((r) => r.name));
+    // Two panels side by side: one y axis for both (shared scale), an x axis under each.
+    const y = a.axes.filter((l) => l.startsWith('Y-axis'));
+    const x = a.axes.filter((l) => l.startsWith('X-axis'));
+    expect(y).toHaveLength(1);
+    expect(y[0]).toContain("Y-axis titled 'inter-token latency (ms)'");
+    expect(x).toHaveLength(input.runs.length);
+    for (const l of x) expect(l).toContain("X-axis titled 'output token position'");
+    // The shared y scale reaches the largest spike of any run.
+    const top = Number(/values from 0 to (\d+)/.exec(y[0])![1]);
+    expect(top).toBeGreaterThanOrEqual(Math.max(...input.runs.flatMap((r) => (r.spikes ?? []).map((s) => s.gapMs))));
     expect(a.legends.some((l) => l.includes("titled 'spike cause'"))).toBe(true);
     expect(a.legendLabels).toEqual(expect.arrayContaining(['median', 'max', 'v8-gc', 'kv-gc', 'prefill', 'unknown']));
     expect(marks(els, 'mark-line').length).toBe(4); // 2 runs × {median, max}

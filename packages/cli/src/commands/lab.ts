@@ -1,17 +1,16 @@
 /**
  * `legato lab <experiment>`: experiments that reproduce a latency problem and show what fixes it.
  * `lab stutter` is the GC-stutter experiment (see @legato/bench's runStutterLab): the same chat
- * workload under each KV-cache GC policy and with allocation-heavy decoding, a table per run, the
- * conclusion computed from the data, and a report (JSON, Markdown, SVG plots, HTML).
+ * workload under each KV-cache GC policy and with allocation-heavy decoding, repeated and
+ * interleaved, paced to a chatbot's token time; a row per run, the spread over repeats, the
+ * conclusions computed from the data, and a report (JSON, Markdown, SVG plots, HTML).
  */
 import {
   BENCH_SHAPES,
   benchShape,
   DEFAULT_STUTTER_RUNS,
   defaultReportDir,
-  formatConclusion,
-  formatStutterSetup,
-  formatStutterTable,
+  formatStutterText,
   loadBenchModel,
   ProgressBar,
   QUICK_STUTTER,
@@ -31,7 +30,7 @@ import { info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
 const USAGE = 'legato lab stutter [--model m.gguf] [--tokens n] [--interval 50] [--users 3] [--turns 2] [--conversations 1] ' +
   '[--pause-ms 100 | --kv-memory 384MiB] [--block-size 16] [--max-batch-tokens 8] [--policies off,eager,periodic,incremental] ' +
-  '[--no-alloc-heavy] [--quick] [--seed 1] [--backend auto|wasm|reference] [--threads n] [--shape stories42m] [--type Q4_0] [--out dir] [--json]';
+  '[--no-alloc-heavy] [--repeats 3] [--step-ms 40] [--quick] [--seed 1] [--backend auto|wasm|reference] [--threads n] [--shape stories42m] [--type Q4_0] [--out dir] [--json]';
 
 const POLICIES: readonly GcPolicy[] = ['off', 'eager', 'periodic', 'incremental'];
 
@@ -60,6 +59,8 @@ async function stutter(argv: string[]): Promise<void> {
       'block-size': { type: 'string' },
       'max-batch-tokens': { type: 'string' },
       policies: { type: 'string' },
+      repeats: { type: 'string', short: 'r' },
+      'step-ms': { type: 'string' },
       'no-alloc-heavy': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       seed: { type: 'string' },
@@ -86,6 +87,8 @@ async function stutter(argv: string[]): Promise<void> {
     blockSize: parseBlockSize(values['block-size']),
     maxBatchTokens: intOption('--max-batch-tokens', values['max-batch-tokens'], 1),
     seed: intOption('--seed', values.seed),
+    repeats: intOption('--repeats', values.repeats, 1) ?? base.repeats,
+    stepMs: intOption('--step-ms', values['step-ms'], 0) ?? base.stepMs,
     runs: runList(values.policies, !values['no-alloc-heavy'], base.runs),
   };
   if (opts.kvMemoryBytes !== undefined && opts.pauseMs !== undefined) throw new UsageError('give --pause-ms or --kv-memory, not both');
@@ -109,7 +112,7 @@ async function stutter(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(stutterJson(result, files.html))}\n`);
       return;
     }
-    process.stdout.write(`${formatStutterSetup(result)}\n\n${formatStutterTable(result)}\n\n${formatConclusion(result.conclusion)}\n\nreport: ${files.html}\n`);
+    process.stdout.write(`${formatStutterText(result)}\n\nreport: ${files.html}\n`);
   } finally {
     model.dispose();
   }

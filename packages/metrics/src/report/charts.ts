@@ -24,10 +24,10 @@ const MAX_POSITIONS = 600;
 const MAX_LINE_POINTS = 800;
 const MAX_SPIKE_POINTS = 1500;
 
-/** The report's plots, for every run side by side. */
+/** The report's plots, for every run side by side; the stutter plot (ITL by position) first. */
 export function reportCharts(input: ReportInput): ChartSpec[] {
   const runNames = input.runs.map((r) => r.name);
-  const charts = [itlHistogram(input.runs, runNames), itlByPosition(input.runs, runNames), ttftDistribution(input.runs, runNames)];
+  const charts = [itlByPosition(input.runs, runNames, input.panelColumns), itlHistogram(input.runs, runNames), ttftDistribution(input.runs, runNames)];
   if (input.runs.some((r) => r.gauges && r.gauges.length > 0)) {
     charts.push(kvUtilisation(input.runs, runNames), queueDepth(input.runs, runNames));
   }
@@ -74,47 +74,66 @@ export function itlHistogram(runs: readonly ReportRun[], runNames: string[]): Ch
   };
 }
 
-/** GenAI-Perf's stutter plot: inter-token latency against output token position. */
-export function itlByPosition(runs: readonly ReportRun[], runNames: string[]): ChartSpec {
-  const lines: { run: string; position: number; stat: string; ms: number }[] = [];
-  const points: { run: string; position: number; ms: number; cause: string }[] = [];
+const SPIKE_CAUSE_DOMAIN = ['v8-gc', 'kv-gc', 'prefill', 'unknown'];
+const SPIKE_CAUSE_COLORS = ['#e45756', '#f58518', '#54a24b', '#79706e'];
+const PANEL_WIDTH = 300;
+const PANEL_HEIGHT = 140;
+
+/**
+ * GenAI-Perf's stutter plot: inter-token latency against output token position, one panel per
+ * run on shared axes (runs drawn into one panel hide each other's spikes), `columns` panels to a
+ * row. Each panel shows the median and max gap over requests, and every spike coloured by cause.
+ */
+export function itlByPosition(runs: readonly ReportRun[], runNames: string[], columns = 2): ChartSpec {
+  const values: { kind: 'line' | 'spike'; run: string; position: number; ms: number; stat?: string; cause?: string }[] = [];
   for (const r of runs) {
-    for (const p of positionProfile(r)) lines.push(p);
+    for (const p of positionProfile(r)) values.push({ kind: 'line', ...p });
     const spikes = r.spikes ?? [];
     const step = Math.max(1, Math.ceil(spikes.length / MAX_SPIKE_POINTS));
     for (let i = 0; i < spikes.length; i += step) {
       const s = spikes[i];
-      points.push({ run: r.name, position: s.tokenIndex, ms: s.gapMs, cause: s.primary });
+      values.push({ kind: 'spike', run: r.name, position: s.tokenIndex, ms: s.gapMs, cause: s.primary });
     }
   }
+  const x = { field: 'position', type: 'quantitative' as const, title: 'output token position' };
+  const y = { field: 'ms', type: 'quantitative' as const, title: 'inter-token latency (ms)' };
   return {
     name: 'itl-by-position',
-    title: 'Inter-token latency vs output token position: median and max over requests; spikes marked by cause',
+    title: 'Inter-token latency vs output token position, one panel per run on a shared y axis: median and max over requests; spikes coloured by cause',
     spec: {
-      ...base('ITL vs output token position'),
-      layer: [
-        {
-          data: { values: lines },
-          mark: { type: 'line', strokeWidth: 1.5, interpolate: 'step-after' },
-          encoding: {
-            x: { field: 'position', type: 'quantitative', title: 'output token position' },
-            y: { field: 'ms', type: 'quantitative', title: 'inter-token latency (ms)' },
-            color: runColor(runNames),
-            strokeDash: { field: 'stat', type: 'nominal', title: 'over requests', scale: { domain: ['median', 'max'], range: [[1, 0], [4, 3]] } },
-            detail: { field: 'run', type: 'nominal' },
+      $schema: base('').$schema,
+      title: 'ITL vs output token position',
+      background: 'white',
+      config: { font: 'sans-serif', legend: { orient: 'right' } },
+      data: { values },
+      facet: { field: 'run', type: 'nominal', sort: runNames, title: null, header: { labelFontSize: 12, labelAnchor: 'start', labelFontWeight: 'bold' } },
+      columns: Math.max(1, Math.floor(columns)),
+      resolve: { scale: { x: 'shared', y: 'shared' } },
+      spec: {
+        width: PANEL_WIDTH,
+        height: PANEL_HEIGHT,
+        layer: [
+          {
+            transform: [{ filter: "datum.kind === 'line'" }],
+            mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after', color: '#4c78a8' },
+            encoding: {
+              x,
+              y,
+              strokeDash: { field: 'stat', type: 'nominal', title: 'over requests', scale: { domain: ['median', 'max'], range: [[1, 0], [4, 3]] } },
+            },
           },
-        },
-        {
-          data: { values: points },
-          mark: { type: 'point', filled: true, size: 40 },
-          encoding: {
-            x: { field: 'position', type: 'quantitative', title: 'output token position' },
-            y: { field: 'ms', type: 'quantitative', title: 'inter-token latency (ms)' },
-            color: runColor(runNames),
-            shape: { field: 'cause', type: 'nominal', title: 'spike cause', scale: { domain: ['v8-gc', 'kv-gc', 'prefill', 'unknown'] } },
+          {
+            transform: [{ filter: "datum.kind === 'spike'" }],
+            mark: { type: 'point', filled: true, size: 30 },
+            encoding: {
+              x,
+              y,
+              color: { field: 'cause', type: 'nominal', title: 'spike cause', scale: { domain: SPIKE_CAUSE_DOMAIN, range: SPIKE_CAUSE_COLORS } },
+              shape: { field: 'cause', type: 'nominal', title: 'spike cause', scale: { domain: SPIKE_CAUSE_DOMAIN } },
+            },
           },
-        },
-      ],
+        ],
+      },
     },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The HTML report: one self-contained page with the tables and the plots as inline SVG,
- * no scripts and no external resources, so it opens anywhere, offline.
+ * no scripts and no external resources, so it opens anywhere, offline. It leads with what a
+ * person looks at: the conclusions as a ✓/✗ list, then the stutter plot; the tables follow.
  */
-import type { ReportInput } from './types.js';
+import type { ReportConclusion, ReportInput } from './types.js';
 import { reportTables, type Table } from './tables.js';
+import { LEAD_FIGURES } from './markdown.js';
 
 /** A rendered plot for the page. */
 export interface HtmlFigure {
@@ -26,7 +28,23 @@ th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: ta
 p.note { color: #555; font-size: .85rem; margin: .2rem 0; }
 figure { margin: 1rem 0 2rem; } figcaption { color: #444; font-size: .9rem; margin-bottom: .3rem; }
 figure svg { max-width: 100%; height: auto; }
+ul.conclusions { list-style: none; padding-left: 0; } ul.conclusions li { margin: .4rem 0; }
+ul.conclusions .mark { display: inline-block; width: 1.4rem; font-weight: bold; }
+li.holds .mark { color: #1a7f37; } li.fails .mark { color: #cf222e; } li.undecided .mark { color: #9a6700; }
+ul.conclusions .evidence { display: block; margin-left: 1.4rem; color: #555; font-size: .85rem; }
 `;
+
+const MARK_CLASS: Record<ReportConclusion['mark'], string> = { '✓': 'holds', '✗': 'fails', '?': 'undecided' };
+
+/** The conclusions as an HTML list: mark, claim, evidence. */
+export function htmlConclusions(list: readonly ReportConclusion[]): string {
+  const items = list.map(
+    (c) =>
+      `<li class="${MARK_CLASS[c.mark]}"><span class="mark">${escapeHtml(c.mark)}</span><strong>${escapeHtml(c.claim)}</strong>` +
+      `${c.evidence ? `<span class="evidence">${escapeHtml(c.evidence)}</span>` : ''}</li>`,
+  );
+  return `<ul class="conclusions">\n${items.join('\n')}\n</ul>`;
+}
 
 /** Renders a table as HTML. */
 export function htmlTable(t: Table): string {
@@ -41,16 +59,25 @@ export function htmlTable(t: Table): string {
 export function renderHtml(input: ReportInput, figures: readonly HtmlFigure[]): string {
   const parts: string[] = [];
   parts.push(`<h1>${escapeHtml(input.title)}</h1>`);
-  if (input.description) parts.push(`<p>${escapeHtml(input.description)}</p>`);
-  for (const t of reportTables(input)) {
+  if (input.conclusions && input.conclusions.length > 0) parts.push('<h2>Conclusions</h2>', htmlConclusions(input.conclusions));
+  if (input.description) parts.push(...input.description.split(/\n{2,}/).map((p) => `<p>${escapeHtml(p)}</p>`));
+  const table = (t: Table) => {
     parts.push(`<h2>${escapeHtml(t.title)}</h2>`);
     if (t.note) parts.push(`<p class="note">${escapeHtml(t.note)}</p>`);
     parts.push(htmlTable(t));
-  }
-  if (figures.length > 0) parts.push('<h2>Plots</h2>');
-  for (const f of figures) {
+  };
+  const figure = (f: HtmlFigure) =>
     parts.push(`<figure id="fig-${escapeHtml(f.name)}"><figcaption>${escapeHtml(f.title)}</figcaption>\n${stripXmlProlog(f.svg)}\n</figure>`);
+  for (const t of input.leadTables ?? []) table(t);
+  const lead = figures.filter((f) => LEAD_FIGURES[f.name] !== undefined);
+  const rest = figures.filter((f) => LEAD_FIGURES[f.name] === undefined);
+  for (const f of lead) {
+    parts.push(`<h2>${escapeHtml(LEAD_FIGURES[f.name])}</h2>`);
+    figure(f);
   }
+  for (const t of reportTables(input)) table(t);
+  if (rest.length > 0) parts.push('<h2>Plots</h2>');
+  for (const f of rest) figure(f);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
