@@ -24,7 +24,6 @@ export class SseStream {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
     // Headers go out now, so the client sees the stream open before the first token.
