@@ -10,7 +10,9 @@ type Command = (argv: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'generate text from a prompt', load: async () => (await import('./commands/run.js')).run },
+  chat: { summary: "chat in the terminal with the model's chat template (history, /reset, /system, Ctrl-C stops a reply)", load: async () => (await import('./commands/chat.js')).chat },
   tokenize: { summary: 'print token ids of a text', load: async () => (await import('./commands/tokenize.js')).tokenize },
+  'chat-template': { summary: "print the prompt a model's chat template makes of a conversation", load: async () => (await import('./commands/chat-template.js')).chatTemplate },
   inspect: { summary: 'print metadata and the tensor table', load: async () => (await import('./commands/inspect.js')).inspect },
   eval: { summary: 'teacher-forced logits of token ids', load: async () => (await import('./commands/eval.js')).evalCommand },
   perplexity: { summary: 'perplexity of a text file, as llama-perplexity computes it', load: async () => (await import('./commands/perplexity.js')).perplexity },
@@ -23,7 +25,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 };
 
 function help(): string {
-  const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(11)} ${v.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)} ${v.summary}`);
   return `usage: legato <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nRun "legato <command> --help" for a command's options.`;
 }
 

@@ -26,9 +26,26 @@ export { SUPPORTED_ARCHITECTURES, UnsupportedArchitectureError, type LlamaConfig
 export { Tokenizer, TokenizerError, type EncodeOptions, type DecodeOptions } from './tokenizer/index.js';
 export { SamplingOptionsError, type SamplingOptions } from './sample/options.js';
 
+// Chat: a conversation → the prompt text the model was trained on (the file's chat template,
+// rendered as transformers renders it, or llama.cpp's built-in formats), and its token ids.
+export {
+  applyChatTemplate,
+  chatTemplateFromMetadata,
+  chatPromptIds,
+  ChatTemplateError,
+  BUILTIN_TEMPLATES as BUILTIN_CHAT_TEMPLATES,
+  type ApplyChatTemplateOptions,
+  type ChatMessage,
+  type ChatTool,
+  type ChatToolCall,
+  type ChatTemplateSource,
+  type ChatTemplateErrorKind,
+} from './chat/index.js';
+
 // The engine: models, contexts, generations, the continuous-batching engine, and their errors.
 export { loadModel, LlamaModel, type LoadModelOptions, type ModelSource } from './engine/model.js';
 export { LlamaContext, type ContextOptions, type EvaluateOptions } from './engine/context.js';
+export { ChatSession, type ChatOptions, type ChatSessionOptions } from './engine/chat-session.js';
 export { Generation, type GeneratedToken, type GenerationResult, type FinishReason } from './engine/generation.js';
 export type { GenerateOptions } from './engine/options.js';
 export type { GenerationTimings } from './engine/timings.js';
