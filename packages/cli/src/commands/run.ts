@@ -3,7 +3,7 @@ import { floatOption, info, intOption, parseCommandArgs, requirePositional, Usag
 import { openModel } from '../open-model.js';
 import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
 
-const USAGE = 'legato run <model.gguf> -p <prompt> [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--json]';
+const USAGE = 'legato run <model.gguf> -p <prompt> [--chat [--system text]] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs('run', {
@@ -20,6 +20,8 @@ export async function run(argv: string[]): Promise<void> {
       'repeat-penalty': { type: 'string' },
       ctx: { type: 'string', short: 'c' },
       json: { type: 'boolean', default: false },
+      chat: { type: 'boolean', default: false },
+      system: { type: 'string' },
       threads: { type: 'string', short: 't' },
       backend: { type: 'string' },
       ...KV_FLAGS,
@@ -46,7 +48,11 @@ export async function run(argv: string[]): Promise<void> {
   const model = await openModel(path, { quiet: values.json, threads, backend: backend as 'auto' | 'wasm' | 'reference' | undefined });
   try {
     const ctx = model.createContext({ contextSize, ...kvOptions });
-    const gen = ctx.generate(values.prompt, { ...sampling, maxTokens });
+    if (values.system !== undefined && !values.chat) throw new UsageError('--system needs --chat');
+    // --chat: the prompt is one user message, rendered with the model's chat template.
+    const gen = values.chat
+      ? ctx.chat([...(values.system !== undefined ? [{ role: 'system', content: values.system }] : []), { role: 'user', content: values.prompt }], { ...sampling, maxTokens })
+      : ctx.generate(values.prompt, { ...sampling, maxTokens });
     for await (const t of gen) if (!values.json) process.stdout.write(t.text);
     const r = await gen.result();
     const tm = r.timings;

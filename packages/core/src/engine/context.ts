@@ -7,6 +7,8 @@ import type { GcConfig } from '@legato/kvcache';
 import { InvalidOptionError } from '../errors.js';
 import { InferenceEngine, defaultContextSize } from './engine.js';
 import { ContextBusyError, DisposedError } from './errors.js';
+import { startChat, type ChatOptions } from './chat-session.js';
+import type { ChatMessage } from '../chat/index.js';
 import type { Generation } from './generation.js';
 import type { LlamaModel } from './model.js';
 import { isPlainOptions, optionalInteger, type GenerateOptions } from './options.js';
@@ -85,6 +87,17 @@ export class LlamaContext {
     const g = this.engine.submit(prompt, options);
     if (!g.isDone) this.busy = true;
     return g;
+  }
+
+  /**
+   * Streams the assistant's reply to a conversation: rendered with the model's chat template,
+   * tokenized with special tokens parsed, ended at the model's end-of-turn token.
+   * @example
+   * const reply = await ctx.chat([{ role: 'user', content: 'Hi!' }], { maxTokens: 64 }).result();
+   */
+  chat(messages: readonly ChatMessage[], options?: ChatOptions): Generation {
+    this.check();
+    return startChat(this, messages, options);
   }
 
   /** Teacher-forced logits for every position of `ids` (from position 0). */
