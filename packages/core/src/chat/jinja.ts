@@ -11,6 +11,7 @@
  * - filters the library lacks or gets wrong: `sum`, `min`, `max`, `round`, `center`, `truncate`,
  *   `wordcount`, `batch`, `format`, `map('<filter>')`, `title`, `capitalize`.
  * - `str.strip(chars)` / `lstrip(chars)` / `rstrip(chars)` honour their argument.
+ * - `~`, `join` and `list` use Python's `str` of each value; `list` of a string is its characters.
  *
  * The library's private methods are replaced on the subclass's prototype only, so other users of
  * @huggingface/jinja in the same process are unaffected.
@@ -106,6 +107,17 @@ const FILTERS: Record<string, FilterImpl> = {
     );
   },
   string: (_s, v) => stringValue(pyStr(v)),
+  join: (_s, v, a) => {
+    if (!isSequence(v)) return undefined;
+    const sep = arg(a, 0, 'd');
+    const attribute = arg(a, 1, 'attribute')?.value as string | undefined;
+    return stringValue((v.value as JinjaValue[]).map((x) => pyStr(attrOf(x, attribute))).join(sep ? pyStr(sep) : ''));
+  },
+  list: (_s, v) => {
+    if (v.type === 'StringValue') return toValue(Array.from(v.value as string));
+    if (isMapping(v)) return toValue(Array.from((v.value as Map<string, JinjaValue>).keys()));
+    return undefined;
+  },
   title: (_s, v) => (v.type === 'StringValue' ? stringValue(pyTitle(v.value as string)) : undefined),
   capitalize: (_s, v) => {
     if (v.type !== 'StringValue') return undefined;
@@ -210,6 +222,7 @@ const base = Interpreter.prototype as unknown as {
   applyFilter(this: Interpreter, operand: JinjaValue, filter: Node, env: Environment): JinjaValue;
   evaluateBlock(this: Interpreter, statements: Node[], env: Environment): JinjaValue;
   evaluateCallExpression(this: Interpreter, expr: Node, env: Environment): JinjaValue;
+  evaluateBinaryExpression(this: Interpreter, node: Node, env: Environment): JinjaValue;
   evaluateArguments(this: Interpreter, args: Node[], env: Environment): Args;
   evaluate(this: Interpreter, node: Node, env: Environment): JinjaValue;
 };
@@ -245,6 +258,15 @@ proto.evaluateBlock = function (statements, env) {
     out += pyStr(v);
   }
   return stringValue(out);
+};
+// `~` joins Python str() forms: 'x' ~ true ~ none is 'xTrueNone'.
+proto.evaluateBinaryExpression = function (node, env) {
+  if ((node.operator as Node).value === '~') {
+    const l = base.evaluate.call(this, node.left as Node, env);
+    const r = base.evaluate.call(this, node.right as Node, env);
+    return stringValue(pyStr(l) + pyStr(r));
+  }
+  return base.evaluateBinaryExpression.call(this, node, env);
 };
 proto.evaluateCallExpression = function (expr, env) {
   const callee = expr.callee as Node;
