@@ -1,8 +1,12 @@
 /**
- * A full consistency check of the cache's bookkeeping, recomputed from scratch: every block is in
- * exactly one place (free stack, scrub queue, prefix LRU, or the tables that count it), refcounts
- * equal the references, the prefix hash table and chains are coherent, and the running counters
- * match. O(pool + tables); meant for tests and debugging, not for the serving loop.
+ * Two looks at the cache's bookkeeping, recomputed from scratch (O(pool + tables); for tests,
+ * soaks and debugging, not the serving loop):
+ *
+ * - `auditCache`: a full consistency check that throws on the first mismatch: every block is in
+ *   exactly one place (free stack, scrub queue, prefix LRU, or the tables that count it),
+ *   refcounts equal the references, the prefix hash table and chains are coherent, and the
+ *   running counters match.
+ * - `countLeaks`: where the blocks are, as counts, with the blocks that are nowhere (leaked).
  */
 import { KVInvariantError } from './errors.js';
 import { BLOCK_CACHED, BLOCK_DIRTY, BLOCK_FREE, BLOCK_USED, type BlockPool } from './pool.js';
@@ -21,6 +25,79 @@ export interface AuditedParts {
 
 function fail(message: string): never {
   throw new KVInvariantError(message);
+}
+
+/** Where a cache's blocks are (`PagedKVCache.audit()`). */
+export interface KVAudit {
+  /** Sequences not yet freed (resident or swapped out); each holds its blocks or swap slots. */
+  liveSequences: number;
+  /** Blocks referenced by the block tables of resident sequences. */
+  blocksHeld: number;
+  /** Blocks on the free stack (clean, or stale under 'off'). */
+  blocksFree: number;
+  /** Freed blocks waiting in the scrub queue. */
+  blocksAwaitingScrub: number;
+  /** Unreferenced blocks the prefix cache keeps (in its LRU list). */
+  blocksCached: number;
+  /**
+   * Blocks that are neither held by a live sequence nor on the free stack, the scrub queue or the
+   * prefix LRU: lost to the pool for good. 0 unless the cache has a bug.
+   */
+  blocksLeaked: number;
+  /** Swap slots in use that no swapped-out sequence references. */
+  swapSlotsLeaked: number;
+  /** auditCache's message for the first bookkeeping inconsistency, or undefined when consistent. */
+  invariantViolation: string | undefined;
+}
+
+export function countLeaks(parts: AuditedParts): KVAudit {
+  const { pool, prefix, seqs, swap } = parts;
+  const capacity = pool.capacity;
+  const accounted = new Uint8Array(capacity);
+  const swapHeld = new Uint8Array(swap.capacity);
+  let liveSequences = 0;
+  let blocksHeld = 0;
+  for (let slot = 0; slot < seqs.slotsUsed; slot++) {
+    const state = seqs.state[slot];
+    if (state !== SEQ_RESIDENT && state !== SEQ_SWAPPED) continue;
+    liveSequences++;
+    const table = seqs.tables[slot];
+    for (let i = 0; i < seqs.numBlocks[slot]; i++) {
+      const b = table[i];
+      if (state === SEQ_SWAPPED) {
+        if (b >= 0 && b < swap.capacity) swapHeld[b] = 1;
+      } else if (b >= 0 && b < capacity && accounted[b] === 0) {
+        accounted[b] = 1;
+        blocksHeld++;
+      }
+    }
+  }
+  const reachable = (b: number): number => (b >= 0 && b < capacity && accounted[b] === 0 ? (accounted[b] = 1) : 0);
+  let blocksFree = 0;
+  for (let i = 0; i < pool.freeCount; i++) blocksFree += reachable(pool.freeEntry(i));
+  let blocksAwaitingScrub = 0;
+  for (let i = 0; i < pool.dirtyCount; i++) blocksAwaitingScrub += reachable(pool.dirtyEntry(i));
+  let blocksCached = 0;
+  for (let b = prefix.lruFirst(), n = 0; b >= 0 && n < capacity; b = prefix.lruAfter(b), n++) blocksCached += reachable(b);
+  let swapSlotsLeaked = 0;
+  for (let s = 0; s < swap.capacity; s++) if (swap.inUse[s] === 1 && swapHeld[s] === 0) swapSlotsLeaked++;
+  let invariantViolation: string | undefined;
+  try {
+    auditCache(parts);
+  } catch (err) {
+    if (!(err instanceof KVInvariantError)) throw err;
+    invariantViolation = err.message;
+  }
+  return {
+    liveSequences,
+    blocksHeld,
+    blocksFree,
+    blocksAwaitingScrub,
+    blocksCached,
+    blocksLeaked: capacity - blocksHeld - blocksFree - blocksAwaitingScrub - blocksCached,
+    swapSlotsLeaked,
+    invariantViolation,
+  };
 }
 
 export function auditCache({ pool, prefix, seqs, swap, usedBlocks, usedSlotsFilled }: AuditedParts): void {
@@ -86,6 +163,7 @@ export function auditCache({ pool, prefix, seqs, swap, usedBlocks, usedSlotsFill
     }
     if (prefix.hashed[b] === 1 && state !== BLOCK_USED && state !== BLOCK_CACHED) fail(`block ${b}: registered but state ${state}`);
     if (state === BLOCK_CACHED && prefix.hashed[b] !== 1) fail(`block ${b}: cached but not registered`);
+    if (pool.stale[b] === 1 && state !== BLOCK_FREE) fail(`block ${b}: stale (unscrubbed) but state ${state}`);
   }
   if (used !== usedBlocks) fail(`used-block counter ${usedBlocks}, found ${used}`);
   if (filled !== usedSlotsFilled) fail(`filled-slot counter ${usedSlotsFilled}, found ${filled}`);

@@ -3,7 +3,7 @@
  * refcounts, free stack), the per-sequence block tables, the prefix cache, the swap space and
  * the garbage collector, and keeps the cross-cutting counters (used blocks, filled slots).
  */
-import { auditCache } from './audit.js';
+import { auditCache, countLeaks, type AuditedParts, type KVAudit } from './audit.js';
 import {
   KVCacheOutOfBlocksError,
   KVConfigError,
@@ -540,6 +540,7 @@ export class PagedKVCache {
     g.blocksVerified = gc.blocksVerified;
     g.corruptBlocksFound = gc.corruptBlocksFound;
     g.onDemandScrubs = gc.onDemandScrubs;
+    g.lazyScrubs = gc.lazyScrubs;
     gc.reportPauses(g);
     return out;
   }
@@ -561,14 +562,29 @@ export class PagedKVCache {
 
   /** Recomputes all bookkeeping from scratch and throws KVInvariantError on any mismatch (O(pool)). */
   checkInvariants(): void {
-    auditCache({
+    auditCache(this.auditedParts());
+  }
+
+  /**
+   * Where every block is, recomputed from scratch (O(pool + tables); for leak checks in tests
+   * and soaks): held by live sequences, free, awaiting scrub, cached, or leaked (none of those).
+   * Once every sequence is freed, a healthy cache has `liveSequences`, `blocksHeld`,
+   * `blocksLeaked` and `swapSlotsLeaked` all 0 and no `invariantViolation`. Never throws for a
+   * bad state: it reports it.
+   */
+  audit(): KVAudit {
+    return countLeaks(this.auditedParts());
+  }
+
+  private auditedParts(): AuditedParts {
+    return {
       pool: this.pool,
       prefix: this.prefix,
       seqs: this.seqs,
       swap: this.swap,
       usedBlocks: this.usedBlocks,
       usedSlotsFilled: this.usedSlotsFilled,
-    });
+    };
   }
 
   // ---- internals --------------------------------------------------------------------------
@@ -584,10 +600,15 @@ export class PagedKVCache {
     if (!Number.isInteger(pos) || pos < 0 || pos >= length) throw new KVPositionError(seq, pos, length);
   }
 
-  /** Takes a block for a new reference; the caller has checked availableBlocks(). */
+  /**
+   * Takes a block for a new reference, all zeros (a block only ever reaches a new holder with
+   * data in it through the prefix cache, for the tokens it holds); the caller has checked
+   * availableBlocks().
+   */
   private allocBlock(): number {
     let b = this.pool.popFree();
     if (b < 0) b = this.gc.reclaim();
+    else if (this.pool.stale[b] === 1) this.gc.scrubStale(b);
     this.pool.claim(b);
     this.usedBlocks++;
     return b;

@@ -22,15 +22,20 @@
  * - 'incremental': the same work in slices, each `step()` doing at most `budget.blocks` block
  *   scrubs/verifications and stopping once `budget.microseconds` have passed; a verification pass
  *   over the pool starts every `intervalTokens` steps and the free stack is compacted when it ends.
- * - 'off': freed blocks go straight back to the free stack WITHOUT scrubbing and nothing is
- *   evicted except under allocation pressure. The fast, unsafe setting: a block handed to one
- *   sequence may still hold another's K/V until overwritten. Use it only when every request
- *   belongs to the same party.
+ * - 'off': no collector work at all: freed blocks go straight back to the free stack, marked
+ *   stale instead of scrubbed, nothing is verified, and nothing is evicted except under
+ *   allocation pressure. Each stale block is scrubbed when an allocation takes it (counted in
+ *   `lazyScrubs`): a memset of one block per allocation, where the other policies pay for the
+ *   scrub when (or after) the block is freed. Isolation is the same for every policy.
  *
  * With 'periodic' and 'incremental', freed blocks wait in a scrub queue and are never handed out
  * unscrubbed. When an allocation finds no clean free block it scrubs a queued block on demand
  * (counted in `onDemandScrubs`), and only then evicts the least recently used cached block
- * (scrubbing it too, except under 'off').
+ * (scrubbing it too).
+ *
+ * So under every policy a block reaches a new holder all zeros — no sequence ever sees another's
+ * keys or values — except when the prefix cache hands out a block on purpose for the very tokens
+ * it holds.
  */
 import { KVFreeBlockCorruptedError } from './errors.js';
 import { PauseTimer, type PauseStats } from './pause-timer.js';
@@ -100,6 +105,8 @@ export class GarbageCollector {
   blocksVerified = 0;
   corruptBlocksFound = 0;
   onDemandScrubs = 0;
+  /** 'off': stale free blocks scrubbed as an allocation took them (not in `blocksScrubbed`). */
+  lazyScrubs = 0;
 
   private tokensSinceCycle = 0;
   /** Next block an incremental verification pass inspects; `capacity` when no pass is running. */
@@ -195,8 +202,14 @@ export class GarbageCollector {
 
   /** Takes a block whose last reference is gone and that the prefix cache does not keep. */
   unreferenced(block: number): void {
-    if (this.policy === 'off') this.pool.pushFree(block);
+    if (this.policy === 'off') this.pool.pushFreeStale(block);
     else this.pool.pushDirty(block);
+  }
+
+  /** Scrubs a stale block an allocation just took off the free stack ('off' only). */
+  scrubStale(block: number): void {
+    this.pool.scrub(block);
+    this.lazyScrubs++;
   }
 
   /** Called after an operation released blocks: the eager policy does its work now. */
@@ -225,15 +238,19 @@ export class GarbageCollector {
 
   /**
    * A block for an allocation that found the free stack empty: a queued block scrubbed on the
-   * spot, else the least recently used cached block (evicted, and scrubbed unless 'off'); -1 if
-   * neither exists. The caller claims it.
+   * spot, else the least recently used cached block (evicted and scrubbed); -1 if neither
+   * exists. The caller claims it.
    */
   reclaim(): number {
     let block = this.pool.popDirty();
     if (block < 0) {
       block = this.evictOne();
       if (block < 0) return -1;
-      if (this.policy === 'off') return block;
+      if (this.policy === 'off') {
+        // Every scrub under 'off' is an allocation's own (blocksScrubbed stays the collector's).
+        this.scrubStale(block);
+        return block;
+      }
     }
     this.pool.scrub(block);
     this.blocksScrubbed++;

@@ -71,8 +71,8 @@ export { GarbageCollector } from './gc.js';
 export type { GcConfig, GcEvent, GcListener, GcPolicy, GcReason } from './gc.js';
 export { createKVCacheStats } from './stats.js';
 export type { KVCacheStats, KVGcStats, KVPrefixStats, KVSwapStats } from './stats.js';
-export { auditCache } from './audit.js';
-export type { AuditedParts } from './audit.js';
+export { auditCache, countLeaks } from './audit.js';
+export type { AuditedParts, KVAudit } from './audit.js';
 export {
   KVCacheError,
   KVCacheOutOfBlocksError,

@@ -10,7 +10,10 @@ import { KVDoubleFreeError, KVForeignBlockError } from './errors.js';
 import type { KVStorageLayout } from './layout.js';
 import type { KVStorage } from './storage.js';
 
-/** On the free stack, ready to hand out (scrubbed unless the GC policy is 'off'). */
+/**
+ * On the free stack, ready to hand out: scrubbed, except under the GC policy 'off', where a freed
+ * block is marked `stale` instead and scrubbed when an allocation takes it.
+ */
 export const BLOCK_FREE = 0;
 /** Freed, waiting to be scrubbed before it may be handed out again. */
 export const BLOCK_DIRTY = 1;
@@ -38,6 +41,8 @@ export class BlockPool {
   readonly state: Uint8Array;
   /** Token slots in use in each used block (the highest any holder reserved). */
   readonly fill: Uint8Array;
+  /** 1 for a free block that still holds a former sequence's data ('off' only; see pushFreeStale). */
+  readonly stale: Uint8Array;
   /** Free blocks; the top of the stack (highest index) is handed out first. */
   private readonly freeStack: Int32Array;
   private freeTop = 0;
@@ -60,6 +65,7 @@ export class BlockPool {
     this.refcount = new Int32Array(capacity);
     this.state = new Uint8Array(capacity);
     this.fill = new Uint8Array(capacity);
+    this.stale = new Uint8Array(capacity);
     this.freeStack = new Int32Array(capacity);
     this.dirtyStack = new Int32Array(capacity);
     this.rebuildFreeList();
@@ -85,6 +91,15 @@ export class BlockPool {
     this.state[block] = BLOCK_FREE;
     this.freeStack[this.freeTop++] = block;
     this.freeSorted = false;
+  }
+
+  /**
+   * Puts an unreferenced block on the free stack unscrubbed, marked stale: whoever takes it off
+   * the stack must scrub it first (the cache does, in its allocation path).
+   */
+  pushFreeStale(block: number): void {
+    this.pushFree(block);
+    this.stale[block] = 1;
   }
 
   /** Queues an unreferenced block for scrubbing. */
@@ -130,10 +145,11 @@ export class BlockPool {
     }
   }
 
-  /** Zeroes every byte of a block. */
+  /** Zeroes every byte of a block (which is then no longer stale). */
   scrub(block: number): void {
     const start = block * this.bytesPerBlock;
     this.bytes.fill(0, start, start + this.bytesPerBlock);
+    this.stale[block] = 0;
   }
 
   /** Zeroes slots `fromSlot`..blockSize-1 of a block's K and V rows in every layer. */

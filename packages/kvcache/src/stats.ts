@@ -42,6 +42,8 @@ export interface KVGcStats {
   corruptBlocksFound: number;
   /** Blocks scrubbed by an allocation that found no clean free block. */
   onDemandScrubs: number;
+  /** 'off': freed blocks scrubbed only as an allocation took them (the policy's deferred scrub). */
+  lazyScrubs: number;
   totalPauseMs: number;
   maxPauseMs: number;
   lastPauseMs: number;
@@ -106,6 +108,7 @@ export function createKVCacheStats(): KVCacheStats {
       blocksVerified: 0,
       corruptBlocksFound: 0,
       onDemandScrubs: 0,
+      lazyScrubs: 0,
       totalPauseMs: 0,
       maxPauseMs: 0,
       lastPauseMs: 0,

@@ -82,6 +82,7 @@ function run(config: Config, ops: [number, number, number][]): void {
       budget: { blocks: config.budget, microseconds: 1e6 },
     },
   });
+  /** Whether free blocks are zero while free ('off' scrubs each only when it is reused). */
   const scrubs = config.policy !== 'off';
   const live: ModelSeq[] = [];
   const resident = (): ModelSeq[] => live.filter((s) => !s.swapped);
@@ -116,8 +117,8 @@ function run(config: Config, ops: [number, number, number][]): void {
     let h = s.values.length ? s.values[s.values.length - 1] : 7;
     for (const [i, t] of tokens.entries()) {
       const pos = length + i;
-      // Fresh slots never show another request's data.
-      if (scrubs && !slotIsZero(s.id, pos)) throw new Error(`fresh slot ${pos} of sequence ${s.id} holds data`);
+      // Fresh slots never show another request's data, under every policy.
+      if (!slotIsZero(s.id, pos)) throw new Error(`fresh slot ${pos} of sequence ${s.id} holds data`);
       h = nextValue(h, t);
       writeToken(cache, s.id, pos, h);
       s.tokens.push(t);
