@@ -66,12 +66,19 @@ export function detectChatTemplate(tmpl: string): string | undefined {
   return undefined;
 }
 
+// Multi-part content: llama.cpp's legacy path joins the text parts with newlines and drops the rest.
+export function contentText(content: ChatMessage['content']): string {
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  return content.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n');
+}
+
 // llama.cpp's trim(): isspace() on bytes, i.e. ASCII whitespace only.
 const trim = (s: string) => s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
 
 /** `llm_chat_apply_template(tmpl, chat, add_ass)`: the prompt llama.cpp builds, byte for byte. */
 export function applyBuiltinTemplate(name: BuiltinTemplateName, messages: readonly ChatMessage[], addAssistant: boolean): string {
-  const chat = messages.map((m) => ({ role: m.role, content: m.content ?? '' }));
+  const chat = messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
   let s = '';
   switch (name) {
     case 'chatml':

@@ -4,6 +4,6 @@
  */
 export { applyChatTemplate, chatTemplateFromMetadata, foldSystemIntoFirstUser, type ApplyChatTemplateOptions, type ChatMetadata, type ChatTemplateSource } from './template.js';
 export { ChatTemplateError, type ChatTemplateErrorKind } from './errors.js';
-export type { ChatMessage, ChatTool, ChatToolCall } from './types.js';
+export type { ChatMessage, ChatContentPart, ChatTool, ChatToolCall } from './types.js';
 export { BUILTIN_TEMPLATES, applyBuiltinTemplate, detectChatTemplate, type BuiltinTemplateName } from './builtin.js';
 export { chatPromptIds } from './prompt-ids.js';

@@ -3,7 +3,7 @@
  * `apply_chat_template(messages, tools=…, add_generation_prompt=…, tokenize=False)` does, with the
  * template a GGUF file carries (`tokenizer.chat_template`) or llama.cpp's built-in fallback.
  */
-import { type BuiltinTemplateName, applyBuiltinTemplate, detectChatTemplate, isBuiltinTemplateName } from './builtin.js';
+import { type BuiltinTemplateName, applyBuiltinTemplate, contentText, detectChatTemplate, isBuiltinTemplateName } from './builtin.js';
 import { ChatTemplateError } from './errors.js';
 import { CompiledTemplate, TemplateRaise } from './jinja.js';
 import { pyStrftime } from './python.js';
@@ -14,7 +14,14 @@ export type ChatMetadata = Record<string, unknown>;
 
 /** Where a model's chat format comes from. */
 export type ChatTemplateSource =
-  | { kind: 'jinja'; source: string; bosToken: string; eosToken: string }
+  | {
+      kind: 'jinja';
+      source: string;
+      /** `tokenizer.chat_template.tool_use`, used instead when tools are given (transformers and llama.cpp do). */
+      toolUseSource?: string;
+      bosToken: string;
+      eosToken: string;
+    }
   | { kind: 'builtin'; name: BuiltinTemplateName; reason: string; bosToken: string; eosToken: string };
 
 export interface ApplyChatTemplateOptions {
@@ -59,13 +66,16 @@ function tokenText(meta: ChatMetadata, which: 'bos' | 'eos'): string {
 export function chatTemplateFromMetadata(meta: ChatMetadata): ChatTemplateSource {
   const bosToken = tokenText(meta, 'bos');
   const eosToken = tokenText(meta, 'eos');
-  const src = meta[KEY_TEMPLATE];
+  const toolUse = meta[`${KEY_TEMPLATE}.tool_use`];
+  const toolUseSource = typeof toolUse === 'string' && toolUse.length > 0 ? toolUse : undefined;
+  // llama.cpp: a file with only a tool_use template renders everything with it.
+  const src = meta[KEY_TEMPLATE] ?? toolUseSource;
   if (typeof src === 'string' && src.length > 0) {
     const family = detectChatTemplate(src);
     if (family !== undefined && isBuiltinTemplateName(family) && src === family) return { kind: 'builtin', name: family, reason: 'named in the file', bosToken, eosToken };
     try {
       new CompiledTemplate(src);
-      return { kind: 'jinja', source: src, bosToken, eosToken };
+      return { kind: 'jinja', source: src, ...(toolUseSource !== undefined && toolUseSource !== src ? { toolUseSource } : {}), bosToken, eosToken };
     } catch (e) {
       if (family !== undefined && isBuiltinTemplateName(family)) {
         return { kind: 'builtin', name: family, reason: `the file's template does not parse (${clipError(e)}); llama.cpp detects ${family}`, bosToken, eosToken };
@@ -88,12 +98,18 @@ const clipError = (e: unknown) => {
 
 /** Messages with every system message merged into the first user turn (the usual remedy for Gemma). */
 export function foldSystemIntoFirstUser(messages: readonly ChatMessage[]): ChatMessage[] {
-  const system = messages.filter((m) => m.role === 'system').map((m) => m.content ?? '');
+  const system = messages.filter((m) => m.role === 'system').map((m) => contentText(m.content));
   if (system.length === 0) return messages.slice();
+  const text = system.join('\n\n');
   const rest = messages.filter((m) => m.role !== 'system');
   const first = rest.findIndex((m) => m.role === 'user');
-  if (first < 0) rest.unshift({ role: 'user', content: system.join('\n\n') });
-  else rest[first] = { ...rest[first], content: `${system.join('\n\n')}\n\n${rest[first].content ?? ''}` };
+  if (first < 0) {
+    rest.unshift({ role: 'user', content: text });
+  } else {
+    const c = rest[first].content;
+    // Multi-part content keeps its parts: the system text becomes a first text part.
+    rest[first] = { ...rest[first], content: Array.isArray(c) ? [{ type: 'text', text: `${text}\n\n` }, ...c] : `${text}\n\n${(c as string | null) ?? ''}` };
+  }
   return rest;
 }
 
@@ -116,7 +132,8 @@ function validate(messages: readonly ChatMessage[]): void {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array of { role, content }');
   messages.forEach((m, i) => {
     if (m === null || typeof m !== 'object' || typeof m.role !== 'string') throw new TypeError(`messages[${i}] must be an object with a string role`);
-    if (m.content !== null && m.content !== undefined && typeof m.content !== 'string' && !Array.isArray(m.content)) {
+    const c: unknown = m.content;
+    if (c !== null && c !== undefined && typeof c !== 'string' && !(Array.isArray(c) && c.every((p) => p !== null && typeof p === 'object'))) {
       throw new TypeError(`messages[${i}].content must be a string, null or an array of parts`);
     }
   });
@@ -130,7 +147,7 @@ function renderOnce(source: ChatTemplateSource, messages: readonly ChatMessage[]
     }
     return applyBuiltinTemplate(source.name, messages, addGenerationPrompt);
   }
-  const template = compile(source.source);
+  const template = compile(opts.tools !== undefined && source.toolUseSource !== undefined ? source.toolUseSource : source.source);
   const now = opts.now ?? (() => new Date());
   const vars: Record<string, unknown> = {
     ...opts.variables,

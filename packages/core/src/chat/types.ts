@@ -15,10 +15,17 @@ export interface ChatTool {
   [key: string]: unknown;
 }
 
+/** A part of a multi-part content (OpenAI style); built-in formats render only the text parts. */
+export interface ChatContentPart {
+  type: 'text' | (string & {});
+  text?: string;
+  [key: string]: unknown;
+}
+
 /** One message. Extra fields are passed to the template untouched. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
-  content: string | null;
+  content: string | null | readonly ChatContentPart[];
   /** Name of the tool that produced a `tool` message (some templates print it). */
   name?: string;
   tool_calls?: ChatToolCall[];

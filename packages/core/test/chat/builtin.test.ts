@@ -96,6 +96,17 @@ describe('chatTemplateFromMetadata: the file template, else llama.cpp fallback',
     expect(chatTemplateFromMetadata({ 'tokenizer.chat_template': broken })).toMatchObject({ kind: 'builtin', name: 'gemma' });
     expect(() => chatTemplateFromMetadata({ 'tokenizer.chat_template': '{% if %}' })).toThrowError(ChatTemplateError);
   });
+  it('tokenizer.chat_template.tool_use is used when tools are given, the default otherwise', () => {
+    const meta = { 'tokenizer.chat_template': 'default:{{ messages | length }}', 'tokenizer.chat_template.tool_use': 'tools:{{ tools | length }}' };
+    expect(applyChatTemplate(meta, conv)).toBe('default:6');
+    expect(applyChatTemplate(meta, conv, { tools: [{ type: 'function', function: { name: 'f' } }] })).toBe('tools:1');
+    // A file with only the tool_use template renders everything with it, as llama.cpp does.
+    expect(applyChatTemplate({ 'tokenizer.chat_template.tool_use': 'only:{{ tools is defined }}' }, conv)).toBe('only:False');
+  });
+  it('multi-part content: built-in formats join the text parts with newlines and drop the others (llama.cpp legacy path)', () => {
+    const parts = [{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'image_url', image_url: 'x' }, { type: 'text', text: 'b' }] }];
+    expect(applyBuiltinTemplate('chatml', parts, false)).toBe('<|im_start|>user\na\nb<|im_end|>\n');
+  });
   it('a built-in format cannot render tools: a typed error, as llama-server refuses tools without --jinja', () => {
     try {
       applyChatTemplate('chatml', conv, { tools: [{ type: 'function', function: { name: 'f' } }] });

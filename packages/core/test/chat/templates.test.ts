@@ -104,6 +104,15 @@ describe('Gemma 2 refuses a system message; foldSystemIntoFirstUser is the remed
     );
   });
 
+  it('folds into multi-part user content as a first text part', async () => {
+    const { foldSystemIntoFirstUser } = await import('../../src/chat/index.js');
+    const folded = foldSystemIntoFirstUser([
+      { role: 'system', content: 'S' },
+      { role: 'user', content: [{ type: 'text', text: 'U' }] },
+    ]);
+    expect(folded).toEqual([{ role: 'user', content: [{ type: 'text', text: 'S\n\n' }, { type: 'text', text: 'U' }] }]);
+  });
+
   it('leaves a conversation the template accepts untouched', () => {
     const qwen = readFileSync(join(dir, 'Qwen-Qwen2.5-7B-Instruct.jinja'), 'utf8');
     const sys = conversations.find((x) => x.id === 'system-user')!;
