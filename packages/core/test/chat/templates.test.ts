@@ -81,6 +81,22 @@ describe('Python behaviours of the wrapper (probes rendered by Jinja2)', () => {
   }
 });
 
+describe("the 33 templates of llama.cpp's test table render as Jinja2 renders them", () => {
+  const table: { conversation: ChatMessage[]; cases: { name: string; template: string; bos_token: string; eos_token: string }[] } = JSON.parse(
+    readFileSync(join(fixtures, 'llamacpp-chat-cases.json'), 'utf8'),
+  );
+  const rendered = (extra as unknown as { llamacpp_table: Record<string, Outcome> }).llamacpp_table;
+  for (const c of table.cases) {
+    const want = rendered[c.name];
+    if (!want) continue;
+    it(c.name, () => {
+      const run = () => applyChatTemplate(c.template, table.conversation, { bosToken: c.bos_token, eosToken: c.eos_token });
+      if ('text' in want) expect(run()).toBe(want.text);
+      else expect(run).toThrowError(ChatTemplateError);
+    });
+  }
+});
+
 describe('Gemma 2 refuses a system message; foldSystemIntoFirstUser is the remedy', () => {
   const name = 'google-gemma-2-2b-it';
   const src = () => readFileSync(join(dir, `${name}.jinja`), 'utf8');
