@@ -11,7 +11,7 @@ import { modelPath } from '../../../../testing/models.js';
 import { ChatTemplateError, applyChatTemplate, type ChatMessage, type ChatTool } from '../../src/chat/index.js';
 import { CompiledTemplate } from '../../src/chat/jinja.js';
 
-interface Conversation { id: string; messages: ChatMessage[]; tools?: ChatTool[]; add_generation_prompt: boolean }
+interface Conversation { id: string; messages: ChatMessage[]; tools?: ChatTool[]; variables?: Record<string, unknown>; add_generation_prompt: boolean }
 type Outcome = { text: string } | { error: string };
 
 const dir = modelPath('templates');
@@ -33,6 +33,7 @@ function render(name: string, c: Conversation): string {
   return applyChatTemplate(readFileSync(join(dir, `${name}.jinja`), 'utf8'), c.messages, {
     addGenerationPrompt: c.add_generation_prompt,
     tools: c.tools,
+    variables: c.variables,
     bosToken: bos_token,
     eosToken: eos_token,
     now,
