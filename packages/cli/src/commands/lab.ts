@@ -30,7 +30,7 @@ import { info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
 const USAGE = 'legato lab stutter [--model m.gguf] [--tokens n] [--interval 50] [--users 3] [--turns 2] [--conversations 1] ' +
   '[--pause-ms 100 | --kv-memory 384MiB] [--block-size 16] [--max-batch-tokens 8] [--policies off,eager,periodic,incremental] ' +
-  '[--no-alloc-heavy] [--repeats 3] [--step-ms 40] [--quick] [--seed 1] [--backend auto|wasm|reference] [--threads n] [--shape stories42m] [--type Q4_0] [--out dir] [--json]';
+  '[--no-alloc-heavy] [--repeats 3] [--step-ms 40] [--quick] [--seed 1] [--backend auto|wasm|reference] [--threads 1] [--shape stories42m] [--type Q4_0] [--out dir] [--json]';
 
 const POLICIES: readonly GcPolicy[] = ['off', 'eager', 'periodic', 'incremental'];
 
@@ -92,7 +92,9 @@ async function stutter(argv: string[]): Promise<void> {
     runs: runList(values.policies, !values['no-alloc-heavy'], base.runs),
   };
   if (opts.kvMemoryBytes !== undefined && opts.pauseMs !== undefined) throw new UsageError('give --pause-ms or --kv-memory, not both');
-  const model = await openModelFor(values, 'stories42m', 'lab');
+  // One thread by default: a paced lab needs little compute, and one thread is never held up
+  // waiting for a descheduled worker when other processes load the machine.
+  const model = await openModelFor({ ...values, threads: values.threads ?? '1' }, 'stories42m', 'lab');
   try {
     const bar = new ProgressBar(1);
     const result = await runStutterLab(model, {
