@@ -9,12 +9,14 @@ export const DASHBOARD_HTML = `<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Legato — live latency</title>
+<link rel="icon" href="data:,">
 <style>
 body { font-family: system-ui, sans-serif; margin: 1rem 2rem; color: #222; }
 h1 { font-size: 1.4rem; margin: .2rem 0 .6rem; }
 #status { font-variant-numeric: tabular-nums; color: #444; margin-bottom: .8rem; }
 #status b { color: #000; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1rem 2rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1rem 2rem; }
+.chart { overflow: visible; }
 figure { margin: 0; } figcaption { font-size: .9rem; color: #444; margin-bottom: .2rem; }
 </style>
 <script src="/dashboard/vega.min.js"></script>
@@ -33,8 +35,10 @@ figure { margin: 0; } figcaption { font-size: .9rem; color: #444; margin-bottom:
 <figure id="fig-spikes"><figcaption>ITL spikes by attributed cause</figcaption><div class="chart"></div></figure>
 </div>
 <script>
-const W = 460, H = 200;
-const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: W, height: H, data: { name: 'd' } };
+const W = 420, H = 190;
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: W, height: H, data: { name: 'd' },
+  // Re-lay out on every update: axis labels and legends grow once data arrives.
+  autosize: { type: 'pad', resize: true } };
 const specs = {
   'fig-ttft': { ...base, mark: 'bar', encoding: {
     x: { field: 'ms', bin: { maxbins: 30 }, title: 'TTFT (ms)' }, y: { aggregate: 'count', title: 'requests' } } },

@@ -61,8 +61,10 @@ export class DashboardFeed {
   private readonly t0 = performance.now();
   private readonly ttft = new Ring(500);
   private readonly itl = new Ring(2000);
-  private readonly itlPos = new Ring(20000);
-  private readonly itlPosMs = new Ring(20000);
+  // Bounded so the snapshot's per-band percentiles stay cheap: the dashboard runs on the
+  // engine's event loop and must not become a cause of the stutter it shows.
+  private readonly itlPos = new Ring(8000);
+  private readonly itlPosMs = new Ring(8000);
   private readonly gT = new Ring(300);
   private readonly gKv = new Ring(300);
   private readonly gWaiting = new Ring(300);

@@ -30,6 +30,12 @@ export const ITERATION_TOKEN_BUCKETS = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2
 /** GC pauses are sub-millisecond to tens of ms: finer buckets than any request latency (s). */
 export const GC_PAUSE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
+/**
+ * A gap counts as a spike only above this (ms) as well as above 2× its stream's running median:
+ * sub-10 ms wobbles of a tiny model's 1 ms gaps are doubling noise nobody sees.
+ */
+export const SPIKE_MIN_GAP_MS = 10;
+
 /** vLLM's build_1_2_5_buckets: 1, 2, 5, 10, 20, 50, … up to `max`. */
 export function buckets125(max: number): number[] {
   const out: number[] = [];
@@ -177,7 +183,7 @@ export class ServerMetrics {
     this.kvGcReclaimed = new Counter({ name: 'legato:kv_gc_reclaimed_blocks_total', help: 'KV blocks scrubbed and returned to the free stack by GC cycles, by policy.', labelNames: ['model_name', 'policy'], registers: r });
     this.kvGcEvicted = new Counter({ name: 'legato:kv_gc_evicted_blocks_total', help: 'Cached KV blocks evicted by GC cycles, by policy.', labelNames: ['model_name', 'policy'], registers: r });
     this.v8GcPause = new Histogram({ name: 'legato:v8_gc_pause_seconds', help: 'V8 garbage-collection pauses in seconds, by kind.', buckets: GC_PAUSE_BUCKETS, labelNames: ['kind'], registers: r });
-    this.spikes = new Counter({ name: 'legato:itl_spikes_total', help: 'Inter-token latency spikes (gap > 2x the stream\'s running median), by attributed cause.', labelNames: ['model_name', 'cause'], registers: r });
+    this.spikes = new Counter({ name: 'legato:itl_spikes_total', help: 'Inter-token latency spikes (gap > 2x the stream\'s running median and > 10 ms), by attributed cause.', labelNames: ['model_name', 'cause'], registers: r });
     for (const cause of ['v8-gc', 'kv-gc', 'prefill', 'unknown']) this.spikes.labels(modelName, cause).inc(0);
     for (const reason of ['stop', 'length', 'abort']) this.success.labels(modelName, reason).inc(0);
     for (const kind of ['minor', 'major', 'incremental', 'weakcb']) this.v8GcPause.zero({ kind });
@@ -329,7 +335,7 @@ export class ServerMetrics {
   }
 
   private attribute(q: LiveRequest, timeline: ReturnType<RequestRecorder['toTimeline']>): void {
-    const spikes = findSpikes([timeline], { v8Gc: this.v8Gc.snapshot(), kvGc: this.kvGcLog.snapshot(), prefill: this.prefillLog.snapshot() });
+    const spikes = findSpikes([timeline], { v8Gc: this.v8Gc.snapshot(), kvGc: this.kvGcLog.snapshot(), prefill: this.prefillLog.snapshot() }, { minGapMs: SPIKE_MIN_GAP_MS });
     for (const s of spikes) this.spikes.labels(this.modelName, s.primary).inc();
     if (this.listeners.length === 0) return;
     const times = timeline.tokenTimes;
