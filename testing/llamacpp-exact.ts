@@ -36,7 +36,9 @@ export async function llamaCppProbsF32KV(modelPath: string, ids: readonly number
       return out.map((r, i) => {
         const probs = (r as { next: { probabilities?: Map<number, number> } } | undefined)?.next.probabilities;
         if (!probs) throw new Error(`node-llama-cpp returned no probabilities for position ${i}`);
-        const p = new Float64Array(Math.max(nVocab, ...probs.keys()) + 1);
+        let n = nVocab; // a loop, not Math.max(...keys): spreading 150k keys overflows the stack
+        for (const id of probs.keys()) if (Number(id) + 1 > n) n = Number(id) + 1;
+        const p = new Float64Array(n);
         for (const [id, v] of probs) p[Number(id)] = v;
         return p;
       });
