@@ -51,6 +51,9 @@ export interface SoakReport {
   rssWarmMB: number;
   rssEndMB: number;
   rssGrowth: number;
+  /** V8 heap in use after warm-up and at the end (after a collection when --expose-gc). */
+  heapWarmMB: number;
+  heapEndMB: number;
   verified: number;
   mismatches: number;
   seconds: number;
@@ -122,13 +125,17 @@ export async function runSoak(model: LlamaModel, o: SoakOptions): Promise<SoakRe
   const report: SoakReport = {
     requests: o.requests, completed: 0, aborted: { queued: 0, prefill: 0, decode: 0 }, abortedResults: 0,
     invalidRejected: 0, invalidAccepted: 0, failed: 0, unsettled: 0, preemptions: 0, generatedTokens: 0,
-    kvBlocksLeaked: 0, kvSequencesLeaked: 0, kvAuditPassed: false, rssWarmMB: 0, rssEndMB: 0, rssGrowth: 0,
+    kvBlocksLeaked: 0, kvSequencesLeaked: 0, kvAuditPassed: false, rssWarmMB: 0, rssEndMB: 0, rssGrowth: 0, heapWarmMB: 0, heapEndMB: 0,
     verified: 0, mismatches: 0, seconds: 0,
   };
   const completed: { plan: Plan; text: string; ids: number[] }[] = [];
   let settled = 0;
   let submitted = 0;
-  const warmAt = Math.max(1, Math.floor(o.requests / 10));
+  const warmAt = Math.max(1, Math.floor(o.requests / 5));
+  // Keep only the completions to verify, so the harness's own memory does not grow with the run.
+  const verifyTarget = o.verify ?? 50;
+  const keepEvery = Math.max(1, Math.floor((o.requests * 0.6) / Math.max(1, verifyTarget)));
+  let completedCount = 0;
 
   const one = async (p: Plan): Promise<void> => {
     const ac = p.abort ? new AbortController() : undefined;
@@ -149,7 +156,7 @@ export async function runSoak(model: LlamaModel, o: SoakOptions): Promise<SoakRe
       if (r.finishReason === 'abort') report.abortedResults++;
       else if (!p.abort) {
         report.completed++;
-        completed.push({ plan: p, text: r.text, ids: r.ids });
+        if (completedCount++ % keepEvery === 0) completed.push({ plan: p, text: r.text, ids: r.ids });
       }
     } catch {
       report.failed++;
@@ -178,7 +185,10 @@ export async function runSoak(model: LlamaModel, o: SoakOptions): Promise<SoakRe
         void one(plan(rng, vocab, bos, contextSize, abortShare)).finally(() => {
           inFlight--;
           settled++;
-          if (settled === warmAt) report.rssWarmMB = rssMB();
+          if (settled === warmAt) {
+            report.rssWarmMB = rssMB();
+            report.heapWarmMB = process.memoryUsage().heapUsed / 2 ** 20;
+          }
           if (o.onProgress && settled % 500 === 0) o.onProgress(settled, o.requests);
           if (settled >= o.requests) resolve();
           else next();
@@ -201,6 +211,7 @@ export async function runSoak(model: LlamaModel, o: SoakOptions): Promise<SoakRe
   }
   engine.dispose();
   report.rssEndMB = rssMB();
+  report.heapEndMB = process.memoryUsage().heapUsed / 2 ** 20;
   if (report.rssWarmMB === 0) report.rssWarmMB = report.rssEndMB;
   report.rssGrowth = report.rssEndMB / report.rssWarmMB - 1;
 
@@ -229,7 +240,7 @@ export function formatSoak(r: SoakReport): string {
     `invalid options     ${r.invalidRejected} rejected with InvalidOptionError, ${r.invalidAccepted} accepted`,
     `failed / unsettled  ${r.failed} / ${r.unsettled}`,
     `KV leaked           ${r.kvBlocksLeaked} blocks, ${r.kvSequencesLeaked} sequences; audit ${r.kvAuditPassed ? 'passed' : 'FAILED'}`,
-    `RSS                 ${r.rssWarmMB.toFixed(1)} MB after warm-up → ${r.rssEndMB.toFixed(1)} MB at the end (${(r.rssGrowth * 100).toFixed(1)} %)`,
+    `RSS                 ${r.rssWarmMB.toFixed(1)} MB after warm-up → ${r.rssEndMB.toFixed(1)} MB at the end (${(r.rssGrowth * 100).toFixed(1)} %); V8 heap ${r.heapWarmMB.toFixed(1)} → ${r.heapEndMB.toFixed(1)} MB`,
     `alone vs batched    ${r.verified - r.mismatches}/${r.verified} identical`,
   ].join('\n');
 }
