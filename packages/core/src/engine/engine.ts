@@ -301,9 +301,8 @@ export class InferenceEngine {
 
   private dropCancelled(): void {
     const s = this.scheduler;
-    for (const list of [s.running, s.waiting]) {
-      for (let i = list.length - 1; i >= 0; i--) if (list[i].wantsCancel) this.finish(list[i], 'abort');
-    }
+    for (let i = s.running.length - 1; i >= 0; i--) if (s.running[i].wantsCancel) this.finish(s.running[i], 'abort');
+    for (let i = s.waiting.length - 1; i >= 0; i--) if (s.waiting[i].wantsCancel) this.finish(s.waiting[i], 'abort');
   }
 
   private finish(r: Request, reason: FinishReason): void {
