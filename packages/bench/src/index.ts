@@ -42,4 +42,6 @@ export * from './bench-model.js';
 export * from './llama-bench.js';
 export * from './goodput.js';
 export * from './serve.js';
+export * from './http-target.js';
+export * from './dataset.js';
 export * from './soak.js';

@@ -15,10 +15,17 @@ import type { LoadRequest } from './workloads.js';
 /** Streamed-token callback of a target: `tokens` tokens arrived at `time` (performance.now()). */
 export type TokenSink = (time: number, tokens: number) => void;
 
+/** What a target knows about a request it finished (an HTTP server reports its own token counts). */
+export interface SendResult {
+  outputTokens: number;
+  /** The prompt's length as the server tokenized it, when it says. */
+  promptTokens?: number;
+}
+
 /** Something requests are sent to. */
 export interface ServeTarget {
   /** Sends one request and streams it to its end; resolves with the tokens received. */
-  send(req: LoadRequest, onTokens: TokenSink): Promise<number>;
+  send(req: LoadRequest, onTokens: TokenSink): Promise<number | SendResult>;
 }
 
 /** The in-process engine as a target. */
@@ -140,10 +147,11 @@ export async function runLoad(target: ServeTarget, requests: readonly LoadReques
           metrics.onToken(i, time, tokens);
         })
         .then(
-          () => {
+          (sent) => {
             const end = performance.now();
             metrics.onFinish(i, end, 'length');
-            served[i] = { index: i, promptTokens: req.promptIds.length, outputTokens: times.length, sentAt: send - t0, ...requestLatency(send, times) };
+            const promptTokens = typeof sent === 'object' && sent.promptTokens !== undefined ? sent.promptTokens : req.promptIds.length;
+            served[i] = { index: i, promptTokens, outputTokens: times.length, sentAt: send - t0, ...requestLatency(send, times) };
           },
           (e: unknown) => {
             metrics.onFinish(i, performance.now(), 'error');

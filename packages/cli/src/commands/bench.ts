@@ -25,7 +25,8 @@ const USAGE = 'legato bench [-m model.gguf] [-p 512] [-n 128] [--pg 512,128] [-r
   '[--shape tiny-15m] [--type Q4_0] [--out dir] [--json]\n' +
   '       legato bench serve [-m model.gguf] [--num-prompts 32] [--input-len 64] [--output-len 64] [--range-ratio 0] ' +
   '[--request-rate inf] [--burstiness 1] [--max-concurrency n] [--goodput ttft:MS tpot:MS e2el:MS] [--max-num-seqs 8] ' +
-  '[--max-batch-tokens 256] [--block-size 16] [--kv-memory SIZE] [--gc POLICY] [--no-prefix-cache] [--seed 0] [--out dir] [--json]';
+  '[--max-batch-tokens 256] [--block-size 16] [--kv-memory SIZE] [--gc POLICY] [--no-prefix-cache] [--seed 0] [--out dir] [--json]\n' +
+  '       legato bench serve --url http://host:port …  (any OpenAI-compatible server; see legato bench serve --url x --help)';
 
 const MODEL_OPTIONS = {
   model: { type: 'string', short: 'm' },
@@ -99,6 +100,8 @@ export async function bench(argv: string[]): Promise<void> {
 }
 
 async function serve(argv: string[]): Promise<void> {
+  // With --url the load goes to an OpenAI-compatible server over HTTP instead of an in-process engine.
+  if (argv.some((a) => a === '--url' || a.startsWith('--url='))) return (await import('./bench-serve-http.js')).benchServeHttp(argv);
   const { values, positionals } = parseCommandArgs('bench', {
     args: argv,
     options: {
