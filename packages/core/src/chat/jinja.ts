@@ -228,7 +228,11 @@ const base = Interpreter.prototype as unknown as {
 };
 
 /** The library's interpreter with Python's printing and the filters above. */
-class PyInterpreter extends Interpreter {
+// The library's .d.ts files import "./runtime" without an extension, which NodeNext resolution does
+// not follow, so the class is given the shape this module uses.
+const InterpreterBase = Interpreter as unknown as new (env: Environment) => { run(program: Program): unknown };
+
+class PyInterpreter extends InterpreterBase {
   filter(operand: JinjaValue, node: Node, env: Environment): JinjaValue {
     const isCall = node.type === 'CallExpression';
     const callee = (isCall ? node.callee : node) as Node;

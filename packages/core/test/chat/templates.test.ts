@@ -133,7 +133,7 @@ describe('Gemma 2 refuses a system message; foldSystemIntoFirstUser is the remed
   it('leaves a conversation the template accepts untouched', () => {
     const qwen = readFileSync(join(dir, 'Qwen-Qwen2.5-7B-Instruct.jinja'), 'utf8');
     const sys = conversations.find((x) => x.id === 'system-user')!;
-    expect(applyChatTemplate(qwen, sys.messages, { foldSystemIntoFirstUser: true })).toBe(expected['Qwen-Qwen2.5-7B-Instruct'].renders['system-user'].text);
+    expect(applyChatTemplate(qwen, sys.messages, { foldSystemIntoFirstUser: true })).toBe((expected['Qwen-Qwen2.5-7B-Instruct'].renders['system-user'] as { text: string }).text);
   });
 });
 
