@@ -1,12 +1,13 @@
 /**
  * Loads a GGUF file's tensor data into the arena: the whole data section is read in chunks straight
  * into one arena region (no per-tensor copies, no 2 GiB `readFileSync` limit), and every tensor
- * becomes a typed view into it.
+ * becomes a typed view into it. The header and the data come from one opened source, so a file
+ * replaced between the two reads cannot pair one file's header with another's data.
  */
-import { open } from 'node:fs/promises';
 import { Arena, GGMLType } from '@legato/quant';
-import { GGUFError } from './errors.js';
-import { readGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from './header.js';
+import { clip, GGUFError } from './errors.js';
+import { parseGGUFHeader, type GGUFHeader, type GGUFTensorInfo } from './header.js';
+import { openSource, type ModelSource } from './source.js';
 
 export interface GGUFTensor extends GGUFTensorInfo {
   /** The tensor's bytes, a view into the arena (byteOffset = its arena address). */
@@ -38,51 +39,66 @@ export interface GGUFFile {
   tensor(name: string): GGUFTensor;
 }
 
-export async function loadGGUF(file: string, options: LoadGGUFOptions = {}): Promise<GGUFFile> {
-  const header = readGGUFHeader(file);
-  const arena = options.arena ?? new Arena({ initialBytes: header.dataSize + (1 << 20) });
-  const base = arena.alloc(header.dataSize, header.alignment < 64 ? 64 : header.alignment);
-  const total = header.dataSize;
+/** Tensor data starts on a cache line in the arena; GGUF offsets keep every tensor at least 4-byte aligned from there. */
+const ARENA_ALIGN = 64;
+
+/**
+ * Reads a GGUF file's header and tensor data into an arena. `source` is a path, a `file:` URL, or
+ * the file's bytes (Uint8Array / ArrayBuffer; copied into the arena, not kept). Any malformed
+ * input rejects with a GGUFError (an aborted `signal` with its reason); on failure nothing stays
+ * allocated in a caller's `arena`.
+ */
+export async function loadGGUF(source: ModelSource, options: LoadGGUFOptions = {}): Promise<GGUFFile> {
   const chunk = options.chunkBytes ?? 16 << 20;
-  const fh = await open(file, 'r').catch((e: Error) => {
-    throw new GGUFError('IO', file, undefined, `cannot open: ${e.message}`);
-  });
+  if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`chunkBytes must be a positive integer, got ${clip(String(chunk))}`);
+  const src = openSource(source);
+  let arena: Arena | undefined;
+  let base: number | undefined;
   try {
+    const header = parseGGUFHeader(src);
+    const file = header.file;
+    arena = options.arena ?? new Arena({ initialBytes: header.dataSize + (1 << 20) });
+    base = arena.alloc(header.dataSize, ARENA_ALIGN);
+    const total = header.dataSize;
     let done = 0;
     options.onProgress?.({ loadedBytes: 0, totalBytes: total, fraction: total === 0 ? 1 : 0 });
     while (done < total) {
       options.signal?.throwIfAborted();
       const n = Math.min(chunk, total - done);
-      const view = arena.u8(base + done, n);
-      const { bytesRead } = await fh.read(view, 0, n, header.dataOffset + done);
+      const bytesRead = await src.read(arena.u8(base + done, n), n, header.dataOffset + done);
       if (bytesRead === 0) {
         throw new GGUFError('TRUNCATED', file, header.dataOffset + done, 'file ended while reading tensor data');
       }
       done += bytesRead;
       options.onProgress?.({ loadedBytes: done, totalBytes: total, fraction: done / total });
     }
+    const tensors = new Map<string, GGUFTensor>();
+    for (const t of header.tensors) {
+      tensors.set(t.name, { ...t, data: arena.u8(base + t.offset, t.byteSize) });
+    }
+    const a = arena;
+    const dataAddress = base;
+    return {
+      header,
+      arena: a,
+      dataAddress,
+      tensors,
+      tensor(name: string): GGUFTensor {
+        const t = tensors.get(name);
+        if (!t) throw new GGUFError('MISSING_TENSOR', file, undefined, `required tensor ${clip(name)} is missing`);
+        return t;
+      },
+    };
+  } catch (e) {
+    if (options.arena && base !== undefined) options.arena.free(base);
+    throw e;
   } finally {
-    await fh.close();
+    src.close();
   }
-  const tensors = new Map<string, GGUFTensor>();
-  for (const t of header.tensors) {
-    tensors.set(t.name, { ...t, data: arena.u8(base + t.offset, t.byteSize) });
-  }
-  return {
-    header,
-    arena,
-    dataAddress: base,
-    tensors,
-    tensor(name: string): GGUFTensor {
-      const t = tensors.get(name);
-      if (!t) throw new GGUFError('MISSING_TENSOR', file, undefined, `required tensor ${name} is missing`);
-      return t;
-    },
-  };
 }
 
 /** A Float32Array view of an F32 tensor (data in the arena is 64-byte aligned, so this is legal). */
 export function f32View(t: GGUFTensor): Float32Array {
-  if (t.type !== GGMLType.F32) throw new TypeError(`tensor ${t.name} is not F32`);
+  if (t.type !== GGMLType.F32) throw new TypeError(`tensor ${clip(t.name)} is not F32`);
   return new Float32Array(t.data.buffer, t.data.byteOffset, t.nElements);
 }

@@ -95,6 +95,10 @@ export function encodeGGUFHeader(input: GGUFWriteInput): { header: Buffer; offse
   const meta = input.metadata instanceof Map ? input.metadata : new Map(input.metadata);
   const align = meta.get('general.alignment');
   const alignment = align ? Number(align.value) : DEFAULT_ALIGNMENT;
+  // Padding loops to the alignment: 0 or 2^60 would never finish.
+  if (!Number.isInteger(alignment) || alignment < 1 || alignment > 2 ** 30 || (alignment & (alignment - 1)) !== 0) {
+    throw new RangeError(`general.alignment must be a power of two up to 2^30, got ${String(align?.value).slice(0, 40)}`);
+  }
   const s = new ByteSink();
   s.u32(GGUF_MAGIC);
   s.u32(3);

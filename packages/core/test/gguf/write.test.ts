@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GGMLType } from '@legato/quant';
-import { GGUFValueType, gv, loadGGUF, readGGUFHeader, writeGGUF } from '../../src/gguf/index.js';
+import { encodeGGUFHeader, GGUFValueType, gv, loadGGUF, readGGUFHeader, writeGGUF } from '../../src/gguf/index.js';
 import { modelPath } from '../../../../testing/models.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'legato-gguf-w-'));
@@ -58,5 +58,13 @@ describe('GGUF writer', () => {
     await expect(
       writeGGUF(join(tmp, 'bad.gguf'), { metadata: [], tensors: [{ name: 'x', type: GGMLType.Q8_0, shape: [32, 2], data: new Uint8Array(34) }] }),
     ).rejects.toThrow(/68/);
+  });
+});
+
+describe('GGUF writer alignment', () => {
+  it('refuses an alignment its padding loop could never reach (0, 3, 2^40)', () => {
+    for (const a of [0, 3, 2 ** 40]) {
+      expect(() => encodeGGUFHeader({ metadata: [['general.alignment', gv.u64(a)]], tensors: [] })).toThrow(RangeError);
+    }
   });
 });
