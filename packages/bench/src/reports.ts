@@ -69,7 +69,7 @@ export async function writeStutterReport(dir: string, result: StutterLabResult):
       repeats: s.repeats,
       step_ms_target: s.pacing.targetStepMs,
       step_ms_compute: Number(s.pacing.computeStepMs.toFixed(2)),
-      step_idle_ms: s.pacing.idleMs,
+
       seed: s.seed,
     },
   });
@@ -82,7 +82,7 @@ export async function writeStutterReport(dir: string, result: StutterLabResult):
       {
         setup: result.setup,
         conclusion: result.conclusion,
-        runs: result.runs.map((r) => ({ name: r.name, repeat: r.repeat, order: r.order, config: r.config, gc: r.gc, analysis: r.analysis, kvStats: r.kvStats, turns: r.turns, gcEvents: r.gcEvents })),
+        runs: result.runs.map((r) => ({ name: r.name, repeat: r.repeat, order: r.order, meanIdleMs: r.meanIdleMs, config: r.config, gc: r.gc, analysis: r.analysis, kvStats: r.kvStats, turns: r.turns, gcEvents: r.gcEvents })),
       },
       null,
       1,

@@ -125,10 +125,12 @@ export function formatStutterSetup(result: StutterLabResult): string {
     ? `, sized for ~${s.pauseTargetMs} ms sweeps (measured ${s.calibration.msPerGiB.toFixed(0)} ms/GiB)`
     : '';
   const p = s.pacing;
+  const idle = result.runs.map((r) => r.meanIdleMs);
   const paced =
     p.targetStepMs > 0
-      ? `decoding paced to ~${p.targetStepMs} ms a step (the model computes a step in ${num(p.computeStepMs)} ms; each step then idles ${num(p.idleMs)} ms, ` +
-        'standing in for a bigger model; GC pauses come on top)'
+      ? `decoding paced to ~${p.targetStepMs} ms a step: the model computes a step in ${num(p.computeStepMs)} ms here, and each step then idles ` +
+        `the target minus the recent median compute (${num(Math.min(...idle))}–${num(Math.max(...idle))} ms on average per run), standing in for a bigger model; ` +
+        'GC pauses and stalls come on top'
       : `decoding unpaced (${num(p.computeStepMs)} ms a step)`;
   return (
     `${s.model} on ${s.backend} (random weights, real timing): ${s.users} users × ${s.conversations / s.users} conversations × ${s.turns} turns, ` +

@@ -13,7 +13,7 @@ import { AllocationChurn, type AllocationChurnOptions } from './alloc-churn.js';
 import { longestSequence, playChat, type ChatTurnResult } from './chat.js';
 import { GcLog, type GcRecord } from './gc-log.js';
 import { collectorObserver, combineObservers } from './observers.js';
-import { pacingFor, pacingObserver, StepTimer, type Pacing } from './pacing.js';
+import { StepPacer, StepTimer, type Pacing } from './pacing.js';
 import { calibrateSweep, kvBytesPerBlock, poolBytesForPause, type SweepCalibration } from './pool-sizing.js';
 import { analyzeStutterRun, type AnalyzedRun, type StutterMode } from './stutter-analysis.js';
 import { concludeStutter, type StutterConclusion } from './stutter-conclusion.js';
@@ -97,9 +97,9 @@ export interface StutterLabOptions {
   /** Times each configuration runs, interleaved with the others. Default 3. */
   repeats?: number;
   /**
-   * Time of a decode step (ms): every engine step idles for this minus the model's measured step
-   * time, so tokens come at a chatbot's pace. 0 = unpaced (the model's own speed). Default
-   * {@link DEFAULT_STEP_MS}.
+   * Time of a decode step (ms): every engine step idles for this minus the median compute time
+   * of the recent steps, so tokens come at a chatbot's pace (see {@link StepPacer}). 0 = unpaced
+   * (the model's own speed). Default {@link DEFAULT_STEP_MS}.
    */
   stepMs?: number;
   /** The allocation-heavy mode's garbage. */
@@ -126,6 +126,8 @@ export interface StutterRunResult {
   order: number;
   config: StutterRunConfig;
   gc: GcConfig;
+  /** Mean idle time the pacing added per engine step (ms; 0 unpaced). */
+  meanIdleMs: number;
   collected: CollectedRun;
   gcEvents: GcRecord[];
   kvStats: KVCacheStats;
@@ -225,7 +227,7 @@ export async function runStutterLab(model: LlamaModel, opts: StutterLabOptions =
   if (!(Number.isFinite(stepMs) && stepMs >= 0)) throw new StutterConfigError(`the step time must be a finite number ≥ 0 ms, got ${stepMs}`);
   let computeStepMs = NaN;
   if ((opts.warmup ?? true) || stepMs > 0) computeStepMs = await warmup(model, { blockSize, users: workload.users, maxBatchTokens });
-  const pacing = pacingFor(stepMs, computeStepMs);
+  const pacing: Pacing = { targetStepMs: stepMs, computeStepMs };
   const setup: StutterSetup = {
     model: model.config.name || model.path,
     backend: model.backend.name,
@@ -259,7 +261,7 @@ export async function runStutterLab(model: LlamaModel, opts: StutterLabOptions =
     const label = setup.repeats > 1 ? `${name} #${repeat + 1}` : name;
     const r = await runOnce(model, workload, {
       config, name, repeat, order: k, gc, interval, contextSize, blockSize, maxBatchTokens, kvMemoryBytes: setup.kvMemoryBytes, seed,
-      idleMs: pacing.idleMs, churn: opts.churn, outliers: opts.outliers,
+      pacing, churn: opts.churn, outliers: opts.outliers,
       onTurn: (tokens) => {
         done += tokens;
         opts.onProgress?.({ run: label, done, total });
@@ -276,8 +278,7 @@ interface RunOnceOptions {
   name: string;
   repeat: number;
   order: number;
-  /** Idle time after every step (ms), 0 for none. */
-  idleMs: number;
+  pacing: Pacing;
   gc: GcConfig;
   interval: number;
   contextSize: number;
@@ -304,7 +305,8 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
   const observers = [collectorObserver(metrics), hooks];
   if (churn) observers.push({ onToken: () => churn.onToken() });
   // Last, so the collector and the GC log have seen the step before the idle time starts.
-  if (o.idleMs > 0) observers.push(pacingObserver(o.idleMs));
+  const pacer = o.pacing.targetStepMs > 0 ? new StepPacer(o.pacing.targetStepMs, o.pacing.computeStepMs) : undefined;
+  if (pacer) observers.push(pacer.observer);
   const engine = new InferenceEngine(model, {
     contextSize: o.contextSize,
     maxSequences: workload.users,
@@ -334,7 +336,7 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
       gc: gcEvents,
       kvStats,
     });
-    return { name: o.name, repeat: o.repeat, order: o.order, config: o.config, gc: o.gc, collected, gcEvents, kvStats, turns, analysis };
+    return { name: o.name, repeat: o.repeat, order: o.order, config: o.config, gc: o.gc, meanIdleMs: pacer?.meanIdleMs() ?? 0, collected, gcEvents, kvStats, turns, analysis };
   } finally {
     metrics.stop();
     engine.dispose();

@@ -162,9 +162,10 @@ describe('paced decoding', () => {
     const p = paced.setup.pacing;
     expect(p.targetStepMs).toBe(25);
     expect(p.computeStepMs).toBeGreaterThan(0);
-    expect(p.idleMs).toBeCloseTo(25 - p.computeStepMs, 1);
+    expect(p.computeStepMs).toBeLessThan(15);
+    // A decode step of this model takes a few milliseconds unpaced; the pacing tops it up.
+    expect(paced.runs[0].meanIdleMs).toBeGreaterThan(10);
     const row = paced.runs[0].analysis.row;
-    // A decode step of this model takes about a millisecond unpaced.
     expect(row.itl_p50_ms).toBeGreaterThan(22);
     expect(row.itl_p50_ms).toBeLessThan(40);
   }, 60_000);

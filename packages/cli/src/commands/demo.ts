@@ -108,7 +108,8 @@ async function trainedSample(n: number): Promise<void> {
     const ctx = model.createContext({ contextSize: 256 });
     try {
       process.stdout.write(PROMPT);
-      const gen = ctx.generate(PROMPT, { maxTokens: n, temperature: 0 });
+      // One paragraph: the story's first paragraph ends at a newline.
+      const gen = ctx.generate(PROMPT, { maxTokens: n, temperature: 0, stop: ['\n'] });
       for await (const t of gen) process.stdout.write(t.text);
       const { timings: tm } = await gen.result();
       process.stdout.write(`\n\n(TTFT ${tm.ttftMs.toFixed(1)} ms, decode ${tm.decodeTokensPerSecond.toFixed(1)} tok/s)\n\n`);
