@@ -3,7 +3,9 @@
 // block (protocol.mjs) until shutdown. Plain JavaScript importing only protocol.mjs, so it loads the
 // same way from the TypeScript sources, from a built dist/, and under any test runner.
 import { parentPort, workerData } from 'node:worker_threads';
-import { EXIT_REQUEST, GEN, SHUTDOWN, SLEEPERS, WORKER_STATE, W_BUSY, W_IDLE, runChunks, waitChange } from './protocol.mjs';
+import {
+  EXIT_REQUEST, GEN, SHUTDOWN, SLEEPERS, W_BUSY, W_IDLE, runChunks, waitChange, workerAsleep, workerState,
+} from './protocol.mjs';
 
 /** Exit code of a worker that a test told to die holding a chunk (TEST_EXIT_ON_CLAIM). */
 const TEST_EXIT_CODE = 70;
@@ -11,7 +13,8 @@ const TEST_EXIT_CODE = 70;
 /** @type {{ memory: WebAssembly.Memory, module: WebAssembly.Module, control: SharedArrayBuffer, index: number }} */
 const { memory, module, control, index } = workerData;
 const ctl = new Int32Array(control);
-const state = WORKER_STATE + index;
+const state = workerState(index);
+const asleep = workerAsleep(index);
 const instantiate = () => new WebAssembly.Instance(module, { env: { memory } }).exports;
 
 let kernels = instantiate();
@@ -19,7 +22,7 @@ let gen = Atomics.load(ctl, GEN);
 Atomics.store(ctl, state, W_IDLE);
 parentPort.postMessage('ready');
 for (;;) {
-  gen = waitChange(ctl, GEN, gen, SLEEPERS);
+  gen = waitChange(ctl, GEN, gen, SLEEPERS, Infinity, asleep);
   if (Atomics.load(ctl, SHUTDOWN) !== 0) break;
   // Busy before looking for chunks, idle only after counting them (see WORKER_STATE).
   Atomics.store(ctl, state, W_BUSY);

@@ -58,18 +58,28 @@ export const ERROR_LEN = 41;
 export const ERROR_TEXT = 48;
 export const ERROR_TEXT_MAX = 160;
 /**
- * One slot per worker from here (W_*): a worker marks itself busy before it looks for chunks and
- * idle once it has counted them, so that after a crash the main thread can tell when every
- * surviving worker is done and a chunk is missing for good.
+ * Two slots per worker from here. The first holds its W_* state: a worker marks itself busy before
+ * it looks for chunks and idle once it has counted them, so that after a crash the main thread can
+ * tell when every surviving worker is done and a chunk is missing for good. The second is 1 while
+ * the worker is counted in SLEEPERS, so that the supervisor can uncount a worker that died asleep
+ * (otherwise every later job would pay for a notify nobody needs).
  */
 export const WORKER_STATE = ERROR_TEXT + ERROR_TEXT_MAX;
 export const W_STARTING = 0;
 export const W_IDLE = 1;
 export const W_BUSY = 2;
 export const W_DEAD = 3;
+/** Index of worker `i`'s state slot. */
+export function workerState(i) {
+  return WORKER_STATE + 2 * i;
+}
+/** Index of worker `i`'s asleep flag. */
+export function workerAsleep(i) {
+  return WORKER_STATE + 2 * i + 1;
+}
 /** Length of the control block in Int32 elements for a team of `workers` workers. */
 export function controlInts(workers) {
-  return WORKER_STATE + workers;
+  return WORKER_STATE + 2 * workers;
 }
 
 /** Thrown inside a worker by the TEST_EXIT_ON_CLAIM hook; the worker then exits holding its chunk. */
@@ -207,9 +217,10 @@ export function readError(ctl) {
  * Blocks until `ctl[index]` differs from `seen` (spinning first, then sleeping), and returns the
  * new value; after about `timeoutMs` without a change it gives up and returns `seen`. While asleep
  * the thread is counted in `ctl[sleepers]`, which tells the writer of `ctl[index]` that it must
- * notify.
+ * notify, and `ctl[asleep]` (if given) is 1: it is set after the count goes up and cleared before
+ * it goes down, so a thread that dies asleep can be uncounted without ever undercounting.
  */
-export function waitChange(ctl, index, seen, sleepers, timeoutMs = Infinity) {
+export function waitChange(ctl, index, seen, sleepers, timeoutMs = Infinity, asleep = -1) {
   for (let i = 0; i < SPIN_LIMIT; i++) {
     const v = Atomics.load(ctl, index);
     if (v !== seen) return v;
@@ -219,7 +230,9 @@ export function waitChange(ctl, index, seen, sleepers, timeoutMs = Infinity) {
     const left = deadline - Date.now();
     if (left <= 0) return seen;
     Atomics.add(ctl, sleepers, 1);
+    if (asleep >= 0) Atomics.store(ctl, asleep, 1);
     Atomics.wait(ctl, index, seen, left);
+    if (asleep >= 0) Atomics.store(ctl, asleep, 0);
     Atomics.sub(ctl, sleepers, 1);
     const v = Atomics.load(ctl, index);
     if (v !== seen) return v;

@@ -12,7 +12,7 @@
 // would, after `delayMs`, so that it can happen while the parent is blocked in a job).
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import {
-  CRASHES, DONE, LAST_CRASH, LAST_EXIT_CODE, READY, SHUTDOWN, WORKER_STATE, W_DEAD, W_STARTING,
+  CRASHES, DONE, LAST_CRASH, LAST_EXIT_CODE, READY, SHUTDOWN, SLEEPERS, W_DEAD, W_STARTING, workerAsleep, workerState,
 } from './protocol.mjs';
 
 /** @type {{ memory: WebAssembly.Memory, module: WebAssembly.Module, control: SharedArrayBuffer, workers: number, maxRestarts: number }} */
@@ -27,7 +27,7 @@ const restarts = new Array(workers).fill(0);
 const MAX_MESSAGE = 200;
 
 function start(index) {
-  Atomics.store(ctl, WORKER_STATE + index, W_STARTING);
+  Atomics.store(ctl, workerState(index), W_STARTING);
   // The worker is plain JavaScript: spare it the parent's loaders (tsx, test runners).
   const worker = new Worker(script, { workerData: { memory, module, control, index }, execArgv: [] });
   running[index] = worker;
@@ -46,8 +46,9 @@ function start(index) {
   worker.on('exit', (code) => {
     running[index] = undefined;
     if (Atomics.load(ctl, SHUTDOWN) !== 0) return;
-    Atomics.store(ctl, WORKER_STATE + index, W_DEAD);
+    Atomics.store(ctl, workerState(index), W_DEAD);
     if (served) Atomics.sub(ctl, READY, 1);
+    if (Atomics.exchange(ctl, workerAsleep(index), 0) === 1) Atomics.sub(ctl, SLEEPERS, 1);
     Atomics.store(ctl, LAST_CRASH, index);
     Atomics.store(ctl, LAST_EXIT_CODE, code);
     Atomics.add(ctl, CRASHES, 1);

@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import {
   ARGS, CHUNKS, CHUNK_SIZE, CRASHES, DONE, FAILED, GEN, LAST_CRASH, LAST_EXIT_CODE, MAIN_WAITING, MAX_CHUNKS, NEXT, OP,
   READY, SHUTDOWN, SLEEPERS, SPIN_LIMIT, TEST_EXIT_ON_CLAIM, TEST_FAULT, TEST_THROW_ON_CLAIM, WORKER_CHUNKS,
-  WORKER_STATE, W_BUSY, controlInts, firstClaim, readError, runChunk, runChunks,
+  W_BUSY, controlInts, firstClaim, readError, runChunk, runChunks, workerState,
 } from './protocol.mjs';
 import type { JobKernels } from './protocol.mjs';
 import { WorkerCrashedError, WorkerStalledError } from './errors.js';
@@ -254,7 +254,7 @@ export class WorkerTeam {
   }
 
   private anyWorkerBusy(): boolean {
-    for (let i = 0; i < this.workers; i++) if (Atomics.load(this.ctl, WORKER_STATE + i) === W_BUSY) return true;
+    for (let i = 0; i < this.workers; i++) if (Atomics.load(this.ctl, workerState(i)) === W_BUSY) return true;
     return false;
   }
 

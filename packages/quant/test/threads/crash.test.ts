@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Arena } from '../../src/arena.js';
 import { WasmBackend } from '../../src/kernels/wasm-backend.js';
-import { OP_MATMUL } from '../../src/threads/protocol.mjs';
+import { instantiateKernels, kernelModule } from '../../src/kernels/module.js';
+import { OP_MATMUL, SLEEPERS } from '../../src/threads/protocol.mjs';
 import type { JobKernels } from '../../src/threads/protocol.mjs';
 import { WorkerCrashedError, WorkerTeam } from '../../src/threads/team.js';
 import { GGMLType } from '../../src/types.js';
@@ -166,6 +167,21 @@ describe('WorkerTeam', () => {
       expect((err as WorkerCrashedError).reason).toBe('trap');
       expect((err as WorkerCrashedError).detail).toBe('RuntimeError: unreachable');
       expect(t.activeThreads).toBe(2);
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('uncounts a worker that died asleep, so jobs do not keep notifying a sleeper that is gone', async () => {
+    const t = new WorkerTeam({ threads: 3, memory: arena.memory, module: kernelModule(), kernels: instantiateKernels(arena.memory) });
+    const sleepers = (): number => Atomics.load((t as unknown as { ctl: Int32Array }).ctl, SLEEPERS);
+    try {
+      await t.ready();
+      await vi.waitFor(() => expect(sleepers()).toBe(2), { timeout: 10_000 });
+      await t.terminateWorker(0);
+      await vi.waitFor(() => expect(sleepers()).toBe(2), { timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sleepers()).toBe(2);
     } finally {
       t.dispose();
     }
