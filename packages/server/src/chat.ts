@@ -1,13 +1,10 @@
 /**
- * Chat messages → the prompt text the model continues. The one place the server renders a chat,
- * so switching to core's `applyChatTemplate` (the model's own Jinja template, being built in
- * packages/core/src/chat/) is a one-line change here.
- *
- * Until then this is a plain transcript, the shape llama.cpp falls back to for a model without a
- * template: each message on its own line as "Role: content", ending with "Assistant:" for the
- * model to continue.
+ * Chat messages → the prompt the model continues: the model's own chat template (core's
+ * `applyChatTemplate`: the GGUF's Jinja template rendered as transformers renders it, or
+ * llama.cpp's built-in format for a file without one), tokenized with special tokens parsed and
+ * BOS kept single, as llama-server does.
  */
-import type { LlamaModel } from '@legato/core';
+import { chatPromptIds, type ChatMessage as TemplateMessage, type LlamaModel } from '@legato/core';
 import type { ChatMessage } from './schemas.js';
 
 /** The text of a message: a string, or its text parts joined. */
@@ -17,21 +14,19 @@ export function messageText(m: ChatMessage): string {
   return '';
 }
 
-const ROLE_NAMES: Record<ChatMessage['role'], string> = {
-  system: 'System',
-  developer: 'System',
-  user: 'User',
-  assistant: 'Assistant',
-  tool: 'Tool',
-};
+/** OpenAI's newer `developer` role is the templates' `system`. */
+function toTemplate(m: ChatMessage): TemplateMessage {
+  const out: TemplateMessage = { role: m.role === 'developer' ? 'system' : m.role, content: m.content ?? null };
+  if (m.name !== undefined) out.name = m.name;
+  return out;
+}
 
-/**
- * Renders `messages` as the prompt for `model`. The result is tokenized with BOS added and
- * special-token text parsed, as llama-server does for chat prompts.
- */
+/** The prompt text for `messages`, ending with the opening of the assistant's turn. */
 export function renderChat(model: LlamaModel, messages: readonly ChatMessage[]): string {
-  void model; // the template-based renderer reads the model's chat template from its metadata
-  const lines = messages.map((m) => `${ROLE_NAMES[m.role]}: ${messageText(m)}`);
-  lines.push('Assistant:');
-  return lines.join('\n');
+  return model.applyChatTemplate(messages.map(toTemplate), { addGenerationPrompt: true });
+}
+
+/** The prompt's token ids. Throws core's `ChatTemplateError` when the template refuses the conversation. */
+export function chatPrompt(model: LlamaModel, messages: readonly ChatMessage[]): number[] {
+  return chatPromptIds(model, renderChat(model, messages));
 }

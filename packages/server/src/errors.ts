@@ -5,7 +5,7 @@
  */
 import type { FastifyError } from 'fastify';
 import type { ZodError } from 'zod';
-import { ContextOverflowError, SamplingOptionsError } from '@legato/core';
+import { ChatTemplateError, ContextOverflowError, SamplingOptionsError } from '@legato/core';
 
 /** The `type` field values OpenAI and vLLM use. */
 export type ApiErrorType =
@@ -65,7 +65,8 @@ export function toApiError(e: unknown): ApiError {
   if (e instanceof ContextOverflowError) {
     return new ApiError(400, `This model's maximum context length is ${e.contextSize} tokens; the prompt has ${e.promptTokens} tokens.`, 'invalid_request_error', 'messages', 'context_length_exceeded');
   }
-  // The engine's typed option errors (the lead's InvalidOptionError carries `.option`).
+  if (e instanceof ChatTemplateError) return new ApiError(400, `the model's chat template refused the conversation: ${e.message}`, 'invalid_request_error', 'messages', 'invalid_chat');
+  // The engine's typed option errors (InvalidOptionError carries `.option`).
   const option = (e as { option?: unknown } | null)?.option;
   if (e instanceof Error && typeof option === 'string') return new ApiError(400, e.message, 'invalid_request_error', option, 'invalid_value');
   if (e instanceof SamplingOptionsError) return new ApiError(400, e.message, 'invalid_request_error', null, 'invalid_value');

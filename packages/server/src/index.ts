@@ -16,7 +16,7 @@ export { buildApp, type AppOptions, type ServerState } from './app.js';
 export { ApiError, toApiError, fromZodError, type ApiErrorBody, type ApiErrorType } from './errors.js';
 export { ServerMetrics, buckets125, TTFT_BUCKETS, ITL_BUCKETS, REQUEST_LATENCY_BUCKETS, type FinishedRequest, type MetricsListener } from './metrics.js';
 export { DashboardFeed, type DashboardSnapshot } from './dashboard.js';
-export { renderChat, messageText } from './chat.js';
+export { renderChat, chatPrompt, messageText } from './chat.js';
 export { SseStream } from './sse.js';
 export { openaiFinishReason, SHUTDOWN, type ServingContext } from './openai.js';
 export * from './schemas.js';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GenerateOptions, InferenceEngine, LlamaModel } from '@legato/core';
 import type { z } from 'zod';
-import { renderChat } from './chat.js';
+import { chatPrompt } from './chat.js';
 import { ApiError, fromZodError, toApiError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { chatCompletionRequest, completionRequest, type ChatCompletionRequest, type CompletionRequest } from './schemas.js';
@@ -63,7 +63,11 @@ function prepare(ctx: ServingContext, kind: Kind, body: ChatCompletionRequest | 
   const promptParam = kind === 'chat' ? 'messages' : 'prompt';
   let ids: number[];
   if (kind === 'chat') {
-    ids = model.tokenize(renderChat(model, (body as ChatCompletionRequest).messages), { addSpecial: true, parseSpecial: true });
+    try {
+      ids = chatPrompt(model, (body as ChatCompletionRequest).messages);
+    } catch (e) {
+      throw toApiError(e);
+    }
   } else {
     let p = (body as CompletionRequest).prompt;
     if (Array.isArray(p) && (typeof p[0] === 'string' || Array.isArray(p[0]))) p = p[0] as string | number[];

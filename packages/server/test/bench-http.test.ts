@@ -13,7 +13,7 @@ import { datasetRequests, parseDataset, DatasetError } from '../../bench/src/dat
 import { firstModel, httpTarget } from '../../bench/src/http-target.js';
 import { runLoad } from '../../bench/src/serve.js';
 import { randomRequests } from '../../bench/src/workloads.js';
-import type { LegatoServer } from '../src/index.js';
+import { chatPrompt, type LegatoServer } from '../src/index.js';
 import { expectNoLeak, loadTestModel, testServer } from './helpers.js';
 
 let model: LlamaModel;
@@ -69,7 +69,7 @@ describe('HTTP load driver', () => {
     const r = await runLoad(httpTarget({ url: server.url, model: 'stories', endpoint: 'chat' }), requests, { maxConcurrency: 2 });
     expect(r.summary.failed).toBe(0);
     expect(r.requests.map((q) => q.outputTokens)).toEqual([9, 5, 9, 5]);
-    expect(r.requests[0].promptTokens).toBe(model.tokenize('User: Tell me a story about a cat.\nAssistant:', { addSpecial: true, parseSpecial: true }).length);
+    expect(r.requests[0].promptTokens).toBe(chatPrompt(model, [{ role: 'user', content: 'Tell me a story about a cat.' }]).length);
   });
 
   it('records a refused request as failed with the server\'s message', async () => {

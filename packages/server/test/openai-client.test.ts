@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LlamaModel } from '@legato/core';
-import { renderChat, type LegatoServer } from '../src/index.js';
+import { chatPrompt, type LegatoServer } from '../src/index.js';
 import { expectNoLeak, loadTestModel, testServer } from './helpers.js';
 
 let model: LlamaModel;
@@ -24,10 +24,10 @@ afterAll(async () => {
 });
 
 /** Greedy text of the library itself, the reference the server must reproduce. */
-async function reference(prompt: string, maxTokens: number, parseSpecial = false): Promise<{ text: string; promptTokens: number; tokens: number }> {
+async function reference(prompt: string | number[], maxTokens: number): Promise<{ text: string; promptTokens: number; tokens: number }> {
   const ctx = model.createContext({ contextSize: 256 });
   try {
-    const r = await ctx.generate(prompt, { temperature: 0, maxTokens, parseSpecial }).result();
+    const r = await ctx.generate(prompt, { temperature: 0, maxTokens }).result();
     return { text: r.text, promptTokens: r.promptIds.length, tokens: r.ids.length };
   } finally {
     ctx.dispose();
@@ -82,12 +82,12 @@ describe('openai client → legato serve', () => {
     expect(usage).toEqual({ prompt_tokens: ref.promptTokens, completion_tokens: 24, total_tokens: ref.promptTokens + 24 });
   });
 
-  it('chat: the reply is generate() on the rendered conversation, streaming or not', async () => {
+  it('chat: the reply is generate() on the conversation in the model\'s chat format, streaming or not', async () => {
     const messages = [
       { role: 'system' as const, content: 'You tell short stories.' },
       { role: 'user' as const, content: 'Tell me about a cat.' },
     ];
-    const ref = await reference(renderChat(model, messages), 20, true);
+    const ref = await reference(chatPrompt(model, messages), 20);
     const r = await client.chat.completions.create({ model: 'stories', messages, max_completion_tokens: 20, temperature: 0 });
     expect(r.object).toBe('chat.completion');
     expect(r.choices[0].message).toMatchObject({ role: 'assistant', content: ref.text });
