@@ -128,6 +128,29 @@ describe('openai client → legato serve', () => {
     expect(finish).toBe('stop');
   });
 
+  it('logprobs: per-token log-probabilities in the chat and the legacy shapes', async () => {
+    const chat = await client.chat.completions.create({ model: 'stories', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8, temperature: 0, logprobs: true, top_logprobs: 3 });
+    const content = chat.choices[0].logprobs!.content!;
+    expect(content).toHaveLength(chat.usage!.completion_tokens);
+    expect(content.map((c) => c.token).join('')).toContain(chat.choices[0].message.content!.trim().slice(0, 3));
+    for (const c of content) {
+      expect(c.logprob).toBeLessThanOrEqual(0);
+      expect(c.top_logprobs).toHaveLength(3);
+      // Greedy: the chosen token is the most likely one.
+      expect(c.logprob).toBeCloseTo(c.top_logprobs[0].logprob, 5);
+      expect(c.top_logprobs.reduce((a, t) => a + Math.exp(t.logprob), 0)).toBeLessThanOrEqual(1 + 1e-6);
+      expect(Buffer.from(c.bytes!).toString('utf8')).toBe(c.token);
+    }
+    const text = await client.completions.create({ model: 'stories', prompt: PROMPT, max_tokens: 6, temperature: 0, logprobs: 2 });
+    const lp = text.choices[0].logprobs!;
+    expect(lp.tokens).toHaveLength(6);
+    expect(lp.token_logprobs).toHaveLength(6);
+    expect(lp.top_logprobs!.every((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 2)).toBe(true);
+    expect(lp.text_offset![0]).toBe(0);
+    const plain = await client.completions.create({ model: 'stories', prompt: PROMPT, max_tokens: 6, temperature: 0 });
+    expect(plain.choices[0].logprobs).toBeNull();
+  });
+
   it('a seed makes sampling reproducible; another seed changes it', async () => {
     const ask = (seed: number) =>
       client.completions.create({ model: 'stories', prompt: PROMPT, max_tokens: 32, temperature: 1, seed }).then((r) => r.choices[0].text);
