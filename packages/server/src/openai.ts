@@ -57,7 +57,7 @@ interface Prepared {
 
 function prepare(ctx: ServingContext, kind: Kind, body: ChatCompletionRequest | CompletionRequest): Prepared {
   if (body.model != null && body.model !== ctx.modelName && body.model !== ctx.modelPath) {
-    throw new ApiError(404, `The model \`${body.model}\` does not exist.`, 'not_found_error', 'model', 'model_not_found');
+    throw new ApiError(404, `The model \`${body.model.slice(0, 100)}\` does not exist.`, 'not_found_error', 'model', 'model_not_found');
   }
   const { model, engine } = ctx;
   const promptParam = kind === 'chat' ? 'messages' : 'prompt';

@@ -224,6 +224,26 @@ describe('limits', () => {
     }
   });
 
+  it('CORS is off by default; --cors allows the given origin, preflight included', async () => {
+    const origin = 'http://dashboard.example';
+    const plain = await fetch(`${url}/v1/models`, { headers: { origin } });
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    const s = await testServer(model, { cors: origin });
+    try {
+      const r = await fetch(`${s.url}/v1/models`, { headers: { origin } });
+      expect(r.headers.get('access-control-allow-origin')).toBe(origin);
+      const pre = await fetch(`${s.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe(origin);
+      // Streams carry the header too (they write their own head).
+      const st = await fetch(`${s.url}/v1/completions`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'Once', max_tokens: 2, stream: true }) });
+      expect(st.headers.get('access-control-allow-origin')).toBe(origin);
+      await st.text();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('--api-key: 401 without or with a wrong key, 200 with it; /health stays open', async () => {
     const s = await testServer(model, { apiKey: 'sekret' });
     try {
