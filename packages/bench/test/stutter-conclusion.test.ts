@@ -28,8 +28,11 @@ describe('deciding a claim against the spread over repeats', () => {
     expect(exceeds(s(40, 42, 45), s(110, 115, 120))).toBe('fails');
     // Medians 116 vs 95, but one repeat of each spans 45–124 ms: the spread hides the effect.
     expect(exceeds(s(44, 116, 123), s(89, 95, 124))).toBe('too-noisy');
-    // Separated, but not by the ratio the claim needs.
+    // Separated, but clearly not by the ratio the claim needs.
     expect(exceeds(s(60, 61, 62), s(40, 41, 42), 2)).toBe('fails');
+    expect(exceeds(s(130, 135, 140), s(40, 42, 45), 2)).toBe('holds');
+    // 1.6× on medians, but a baseline spread of 38 ms (76 ms once doubled) cannot tell 1.6× from 2×.
+    expect(exceeds(s(125.6, 135.3, 154.9), s(67.6, 85.0, 105.7), 2)).toBe('too-noisy');
     // One repeat each: no spread, the sign decides.
     expect(exceeds(s(5), s(0))).toBe('holds');
     expect(exceeds(s(0), s(0))).toBe('fails');
