@@ -56,14 +56,13 @@ async function inNewContext(): Promise<number[]> {
 
 describe('a kernel worker that dies', () => {
   it('mid-step: the generation fails with WorkerCrashedError, the next one equals a fresh run', async () => {
-    crashed = model.createContext({ contextSize: 256 });
+    let ctx = model.createContext({ contextSize: 256 });
     backend.injectWorkerFault('exit-on-claim');
     let error: unknown;
     // The fault fires on the first chunk a worker claims; a busy machine may let the calling
     // thread take every chunk of one prefill, so allow a few tries (each in a new context).
     for (let i = 0; i < 20 && error === undefined; i++) {
-      const ctx = i === 0 ? crashed : model.createContext({ contextSize: 256 });
-      crashed = ctx;
+      if (i > 0) ctx = model.createContext({ contextSize: 256 });
       const t0 = performance.now();
       try {
         await generateIds(ctx);
@@ -72,6 +71,7 @@ describe('a kernel worker that dies', () => {
         expect(performance.now() - t0).toBeLessThan(HANG_MS);
       }
     }
+    crashed = ctx;
     expect(error).toBeInstanceOf(WorkerCrashedError);
     expect((error as WorkerCrashedError).reason).toBe('exit');
     await vi.waitFor(() => expect(backend.activeThreads).toBe(2), { timeout: 10_000 });
