@@ -92,7 +92,7 @@ describe('lifecycle', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
       const deadline = Date.now() + 60_000;
-      while (!/ready/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (!/legato serve: ready/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const url = /listening on (http:\/\/\S+)/.exec(err)?.[1];
       expect(url, err).toBeTruthy();
       const s = await openStream(url!, { max_tokens: 120 });

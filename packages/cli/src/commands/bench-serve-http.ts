@@ -18,6 +18,7 @@ import {
   ProgressBar,
   randomRequests,
   runLoad,
+  serverBase,
   type HttpLoadRequest,
   type ServeResult,
 } from '@legato/bench';
@@ -107,6 +108,7 @@ export async function benchServeHttp(argv: string[]): Promise<void> {
   }
 
   const apiKey = values['api-key'] ?? process.env.OPENAI_API_KEY;
+  await waitForHealth(url);
   const model = values.model ?? (await firstModel(url, apiKey));
   const target = httpTarget({ url, model, endpoint, apiKey, temperature, ignoreEos: !values['no-ignore-eos'] });
   const bar = new ProgressBar(count);
@@ -131,6 +133,22 @@ export async function benchServeHttp(argv: string[]): Promise<void> {
   } else process.stdout.write(`${text}\n\nreport: ${files.html}\n`);
   const failed = result.requests.filter((r) => r.error);
   if (failed.length > 0) info(`${failed.length} request(s) failed, e.g.: ${failed[0].error}`);
+}
+
+/** Waits while the server answers /health with 503 (loading); a server without /health is taken as ready. */
+async function waitForHealth(url: string, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let said = false;
+  for (;;) {
+    const status = await fetch(`${serverBase(url)}/health`).then((r) => r.status, (e: unknown) => {
+      throw new UsageError(`cannot reach ${url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    });
+    if (status !== 503) return;
+    if (Date.now() > deadline) throw new UsageError(`${url} still answers 503 (loading) after ${timeoutMs / 1000} s`);
+    if (!said) info(`waiting for ${url} to finish loading…`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'nan');

@@ -66,7 +66,7 @@ export async function serve(argv: string[]): Promise<void> {
     logger: values.log,
     ...kv,
   });
-  info(`legato serve: listening on ${server.url} (loading ${path}; /health answers 503 until ready)`);
+  info(`legato serve: listening on ${server.url} (loading ${path}; /health answers 503 until it is loaded)`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
