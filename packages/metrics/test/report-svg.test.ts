@@ -76,11 +76,11 @@ describe('report SVGs', () => {
     const y = a.axes.filter((l) => l.startsWith('Y-axis'));
     const x = a.axes.filter((l) => l.startsWith('X-axis'));
     expect(y).toHaveLength(1);
-    expect(y[0]).toContain("Y-axis titled 'inter-token latency (ms)'");
+    expect(y[0]).toContain("Y-axis titled 'inter-token latency (ms, log scale)' for a log scale");
     expect(x).toHaveLength(input.runs.length);
     for (const l of x) expect(l).toContain("X-axis titled 'output token position'");
     // The shared y scale reaches the largest spike of any run.
-    const top = Number(/values from 0 to (\d+)/.exec(y[0])![1]);
+    const top = Number(/values from [\d.]+ to ([\d,.]+)/.exec(y[0])![1].replace(/,/g, ''));
     expect(top).toBeGreaterThanOrEqual(Math.max(...input.runs.flatMap((r) => (r.spikes ?? []).map((s) => s.gapMs))));
     expect(a.legends.some((l) => l.includes("titled 'spike cause'"))).toBe(true);
     expect(a.legendLabels).toEqual(expect.arrayContaining(['median', 'max', 'v8-gc', 'kv-gc', 'prefill', 'unknown']));

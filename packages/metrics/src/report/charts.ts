@@ -83,20 +83,22 @@ const PANEL_HEIGHT = 140;
  * GenAI-Perf's stutter plot: inter-token latency against output token position, one panel per
  * run on shared axes (runs drawn into one panel hide each other's spikes), `columns` panels to a
  * row. Each panel shows the median and max gap over requests, and every spike coloured by cause.
+ * The y axis is logarithmic: one run's second-long pauses must not flatten another's 100 ms ones.
  */
 export function itlByPosition(runs: readonly ReportRun[], runNames: string[], columns = 2): ChartSpec {
   const values: { kind: 'line' | 'spike'; run: string; position: number; ms: number; stat?: string; cause?: string }[] = [];
   for (const r of runs) {
-    for (const p of positionProfile(r)) values.push({ kind: 'line', ...p });
+    // A log scale has no place for a zero gap (tokens of one chunk arrive together).
+    for (const p of positionProfile(r)) if (p.ms > 0) values.push({ kind: 'line', ...p });
     const spikes = r.spikes ?? [];
     const step = Math.max(1, Math.ceil(spikes.length / MAX_SPIKE_POINTS));
     for (let i = 0; i < spikes.length; i += step) {
       const s = spikes[i];
-      values.push({ kind: 'spike', run: r.name, position: s.tokenIndex, ms: s.gapMs, cause: s.primary });
+      if (s.gapMs > 0) values.push({ kind: 'spike', run: r.name, position: s.tokenIndex, ms: s.gapMs, cause: s.primary });
     }
   }
   const x = { field: 'position', type: 'quantitative' as const, title: 'output token position' };
-  const y = { field: 'ms', type: 'quantitative' as const, title: 'inter-token latency (ms)' };
+  const y = { field: 'ms', type: 'quantitative' as const, title: 'inter-token latency (ms, log scale)', scale: { type: 'log' as const } };
   return {
     name: 'itl-by-position',
     title: 'Inter-token latency vs output token position, one panel per run on a shared y axis: median and max over requests; spikes coloured by cause',
