@@ -98,6 +98,7 @@ function main(): void {
   let done = 0;
   let current = { i: -1, label: '', since: performance.now() };
   const t0 = performance.now();
+  let lastReport = t0;
 
   // A worker does not inherit the tsx loader: register it, then load this file as the worker.
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
@@ -130,6 +131,10 @@ function main(): void {
       void w.terminate().then(() => finish(label));
     }
     if (process.stderr.isTTY) process.stderr.write(`\r${done}/${cases}`);
+    else if (performance.now() - lastReport > 30_000) {
+      lastReport = performance.now();
+      console.log(`${done}/${cases} cases after ${((lastReport - t0) / 1000).toFixed(0)} s`);
+    }
   }, 250);
   w.on('message', (m: Msg) => {
     if (m.t === 'start') current = { i: m.i, label: m.label, since: performance.now() };

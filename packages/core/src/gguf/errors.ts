@@ -46,8 +46,13 @@ const MAX_LABEL_CHARS = 120;
  */
 export function clip(text: string, max = MAX_FIELD_CHARS): string {
   const s = text.length > max ? `${text.slice(0, max - 1)}…(${text.length} chars)` : text;
-  // Control characters from a corrupt name would garble a terminal.
-  return JSON.stringify(s).slice(1, -1);
+  return printable(s);
+}
+
+/** Control characters from a corrupt name would garble a terminal; each becomes one U+FFFD. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 }
 
 /** A value for a message: its type and, for short scalars, the value itself. */
@@ -62,7 +67,7 @@ export function describeValue(v: unknown): string {
 /** A path or label cut to its last characters (the file name is at the end). */
 function clipLabel(label: string): string {
   const s = label.length > MAX_LABEL_CHARS ? `…${label.slice(label.length - MAX_LABEL_CHARS + 1)}` : label;
-  return JSON.stringify(s).slice(1, -1);
+  return printable(s);
 }
 
 /**

@@ -316,7 +316,7 @@ function duplicateName(b: Uint8Array, names: { at: number; n: number }[], m: Mut
 
 export function applyMutations(src: Uint8Array, l: GGUFLayout, ms: readonly Mutation[]): { bytes: Uint8Array; label: string } {
   // One copy of the original; every mutation after it edits that copy (or a spliced one) in place.
-  let bytes = new Uint8Array(src);
+  let bytes: Uint8Array = new Uint8Array(src);
   const labels: string[] = [];
   for (const m of ms) {
     const r = applyMutation(bytes, l, m, true);
