@@ -51,6 +51,9 @@ export type { GenerateOptions } from './engine/options.js';
 export type { GenerationTimings } from './engine/timings.js';
 export { InvalidOptionError } from './errors.js';
 export { ContextOverflowError, ContextBusyError, DisposedError } from './engine/errors.js';
+/** Thrown through a generation when a compute worker exits or traps (the team recovers) or stops making progress. */
+export { WorkerCrashedError, WorkerStalledError } from '@legato/quant';
+export { KVCacheOutOfBlocksError } from '@legato/kvcache';
 export {
   InferenceEngine,
   type EngineOptions,
