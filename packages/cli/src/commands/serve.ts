@@ -85,7 +85,12 @@ export async function serve(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  await server.ready;
+  try {
+    await server.ready;
+  } catch (e) {
+    await server.close(); // a model that fails to load ends the command, not just the engine
+    throw e;
+  }
   const s = server.state.serving!;
   info(`legato serve: ready — model "${s.modelName}", context ${s.engine.contextSize}, ${s.engine.maxSequences} sequences, ` +
     `${s.engine.maxBatchTokens} tokens per step; dashboard ${server.url}/dashboard`);
