@@ -142,6 +142,8 @@ describe('the GC-stutter experiment (tiny model)', () => {
     // One panel per run (configuration × repeat), titled with the run.
     const fig = html.slice(at('id="fig-itl-by-position"'), html.indexOf('</figure>', at('id="fig-itl-by-position"')));
     const labels = ['off', 'eager', `periodic:${N}`, 'incremental', 'off+alloc'].flatMap((n) => [`${n} #1`, `${n} #2`]);
+    // A title per panel, and the chart's own.
+    expect(fig.match(/class="mark-text role-title-text"/g)).toHaveLength(labels.length + 1);
     for (const l of labels) expect(fig).toContain(`>${l}</text>`);
 
     const md = readFileSync(files.markdown, 'utf8');
