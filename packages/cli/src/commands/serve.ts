@@ -3,18 +3,17 @@
  * /v1/models, /health, /metrics, /tokenize, /detokenize, /dashboard) over one continuous-batching
  * engine. SIGTERM / SIGINT shut it down gracefully: stop accepting, drain, exit 0.
  */
-import { parseArgs } from 'node:util';
 import { startServer } from '@legato/server';
 import { KV_FLAGS, kvContextOptions, parseBytes } from '../kv-options.js';
 import { checkModelPath } from '../open-model.js';
-import { info, intOption, requirePositional, UsageError } from '../usage.js';
+import { info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 
 const USAGE = 'legato serve <model.gguf> [--host 127.0.0.1] [--port 8080] [--model-name name] [--ctx-size n] [--max-num-seqs 8] ' +
   '[--max-num-batched-tokens 256] [--max-queue n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] ' +
   '[--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--api-key key] [--cors origin] [--drain-timeout 30] [--body-limit 4MiB] [--log]';
 
 export async function serve(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('serve', {
     args: argv,
     allowPositionals: true,
     options: {
@@ -39,7 +38,7 @@ export async function serve(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
   const path = requirePositional(positionals, 0, 'model path', USAGE);
   checkModelPath(path);
-  const port = intOption('port', values.port, 0) ?? 8080;
+  const port = intOption('--port', values.port, 0) ?? 8080;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`);
   const backend = values.backend;
   if (backend !== undefined && !['auto', 'wasm', 'reference'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
@@ -53,11 +52,11 @@ export async function serve(argv: string[]): Promise<void> {
     modelName: values['model-name'],
     host: values.host ?? '127.0.0.1',
     port,
-    contextSize: intOption('ctx-size', values['ctx-size'], 2),
-    maxSequences: intOption('max-num-seqs', values['max-num-seqs'], 1),
-    maxBatchTokens: intOption('max-num-batched-tokens', values['max-num-batched-tokens'], 1),
-    maxQueue: intOption('max-queue', values['max-queue'], 0),
-    threads: intOption('threads', values.threads, 1),
+    contextSize: intOption('--ctx-size', values['ctx-size'], 2),
+    maxSequences: intOption('--max-num-seqs', values['max-num-seqs'], 1),
+    maxBatchTokens: intOption('--max-num-batched-tokens', values['max-num-batched-tokens'], 1),
+    maxQueue: intOption('--max-queue', values['max-queue'], 0),
+    threads: intOption('--threads', values.threads, 1),
     backend: backend as 'auto' | 'wasm' | 'reference' | undefined,
     apiKey,
     cors: values.cors,
