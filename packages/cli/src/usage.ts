@@ -105,6 +105,7 @@ function parseFailure(command: string, e: unknown): unknown {
  */
 export function intOption(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
+  flag = flagLabel(flag);
   const n = v.trim() === '' ? NaN : Number(v);
   if (!Number.isInteger(n) || n < min) {
     const what = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
@@ -116,6 +117,7 @@ export function intOption(flag: string, v: string | undefined, min = 0): number 
 /** A number flag: undefined when absent, else a finite number within [min, max] when given. */
 export function floatOption(flag: string, v: string | undefined, range: { min?: number; max?: number } = {}): number | undefined {
   if (v === undefined) return undefined;
+  flag = flagLabel(flag);
   const n = v.trim() === '' ? NaN : Number(v);
   const { min, max } = range;
   if (!Number.isFinite(n) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
@@ -123,6 +125,11 @@ export function floatOption(flag: string, v: string | undefined, range: { min?: 
     throw new UsageError(`${flag} must be a number${bounds}, got ${clip(v)}`);
   }
   return n;
+}
+
+/** `-n` and `--ctx` stay as given; a bare option name (`ctx`) is shown as `--ctx`. */
+function flagLabel(flag: string): string {
+  return flag.startsWith('-') ? flag : `--${flag}`;
 }
 
 export function requirePositional(args: string[], i: number, what: string, usage: string): string {

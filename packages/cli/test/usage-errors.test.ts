@@ -28,6 +28,8 @@ describe('legato: usage errors', () => {
     expectUsageError(legato(['run', model, '-p', 'x', '-n', '2.5']), 'legato run: -n must be a non-negative integer, got 2.5');
     expectUsageError(legato(['run', model, '-p', 'x', '--top-p', '1.5']), 'legato run: --top-p must be a number in [0, 1], got 1.5');
     expectUsageError(legato(['run', model, '-p', 'x', '--seed', '-1']), 'legato run: --seed must be a non-negative integer, got -1');
+    expectUsageError(legato(['serve', model, '--port', '-3']), 'legato serve: --port must be a non-negative integer, got -3');
+    expectUsageError(legato(['bench', 'serve', '--url', 'http://127.0.0.1:9', '--concurrency', '-2']), 'legato bench: --concurrency must be a positive integer, got -2');
   });
 
   it('an unknown option names itself and the command help', () => {

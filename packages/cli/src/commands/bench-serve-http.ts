@@ -7,7 +7,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   datasetRequests,
   defaultReportDir,
@@ -23,7 +22,7 @@ import {
   type ServeResult,
 } from '@legato/bench';
 import { histogram, logEdges, MetricsCollector, vllmItl, writeReport, type Summary } from '@legato/metrics';
-import { floatOption, info, intOption, UsageError } from '../usage.js';
+import { floatOption, info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
 export const HTTP_USAGE =
   'legato bench serve --url http://host:port [--model name] [--endpoint completions|chat] [--concurrency N | --rate R [--arrival poisson|gamma] [--burstiness k]] ' +
@@ -31,7 +30,7 @@ export const HTTP_USAGE =
   '[--goodput ttft:MS tpot:MS e2el:MS] [--api-key key] [--temperature 0] [--no-ignore-eos] [--seed 0] [--label name] [--out dir] [--json]';
 
 export async function benchServeHttp(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('bench', {
     args: argv,
     allowPositionals: true, // vLLM's --goodput takes several objectives after one flag
     options: {
