@@ -68,5 +68,7 @@ describe('GGUF sources', () => {
     expect(long.code).toBe('IO');
     expect(long.message.length).toBeLessThan(250);
     expect(refusal(pathToFileURL('/work')).code).toBe('IO'); // a directory
+    // A device that never ends is refused, not read forever.
+    expect(refusal('/dev/zero').message).toMatch(/not a regular file/);
   });
 });
