@@ -125,6 +125,19 @@ describe('the packed packages, installed from their tarballs outside the workspa
     }
   });
 
+  it('each runtime dependency is imported, required or resolved by the built code', () => {
+    for (const name of PACKAGES.keys()) {
+      const dir = join(project, 'node_modules', name);
+      const dist = readdirSync(join(dir, 'dist')).filter((f) => /\.(c?js|d\.c?ts)$/.test(f));
+      const code = dist.map((f) => readFileSync(join(dir, 'dist', f), 'utf8')).join('\n');
+      for (const dep of Object.keys(readManifest(dir).dependencies ?? {})) {
+        const escaped = dep.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        const used = new RegExp(`(from |import\\(|require\\(|resolve\\()["']${escaped}(/[^"']*)?["']`).test(code);
+        expect(used, `${name} depends on ${dep}, which its build never loads`).toBe(true);
+      }
+    }
+  });
+
   it("runs the README's Quick start as an ES module, as CommonJS, and with --conditions=source", () => {
     const quickStart = codeBlock(join(REPO_ROOT, 'README.md'), /^## Quick start$/m).replaceAll("'stories260K.gguf'", JSON.stringify(modelPath('stories260K.gguf')));
     expect(quickStart).toContain(JSON.stringify(modelPath('stories260K.gguf')));
