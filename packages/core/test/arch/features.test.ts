@@ -6,8 +6,15 @@
  * Features that are structural (tied embeddings, fused tensors, a key_length head size) cannot be
  * switched off without changing tensor shapes; those models simply would not load without them.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { GGUFError } from '../../src/gguf/errors.js';
 import { readGGUFHeader } from '../../src/gguf/header.js';
+import { loadGGUF } from '../../src/gguf/load.js';
+import { writeGGUF } from '../../src/gguf/write.js';
+import { loadModel } from '../../src/index.js';
 import type { ConfigOverrides } from '../../src/model/config.js';
 import { llamaCppProbsF32KV } from '../../../../testing/llamacpp-exact.js';
 import { compare, ourProbs, testIds, tinyModel } from './harness.js';
@@ -69,5 +76,23 @@ describe.each(Object.keys(KNOCKOUTS))('%s: every feature matters', (shape) => {
   it.each(Object.entries(KNOCKOUTS[shape]))('switching off %s breaks agreement', async (_feature, overrides) => {
     const a = compare(await ourProbs(path, ids, { overrides }), theirs);
     expect(a.maxKL).toBeGreaterThan(0.02);
+  });
+});
+
+describe('an architecture-specific tensor that is missing is named', () => {
+  it.each([
+    ['tiny-qwen3', 'blk.1.attn_k_norm.weight'],
+    ['tiny-gemma2', 'blk.0.post_ffw_norm.weight'],
+    ['tiny-phi3', 'blk.1.attn_qkv.weight'],
+  ])('%s without %s', async (shape, tensor) => {
+    const src = await loadGGUF(await tinyModel(shape, 'F32'));
+    const tensors = src.header.tensors.filter((t) => t.name !== tensor).map((t) => ({ name: t.name, type: t.type, shape: [...t.shape], data: src.tensor(t.name).data }));
+    const out = join(mkdtempSync(join(tmpdir(), 'legato-arch-missing-')), 'm.gguf');
+    await writeGGUF(out, { metadata: src.header.typedMetadata, tensors });
+    const e = await loadModel(out).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GGUFError);
+    expect((e as GGUFError).code).toBe('MISSING_TENSOR');
+    // Without a fused attn_qkv, llama.cpp (and Legato) look for the separate attn_q.
+    expect((e as Error).message).toContain(tensor.endsWith('attn_qkv.weight') ? 'blk.1.attn_q.weight' : tensor);
   });
 });
