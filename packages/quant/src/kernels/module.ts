@@ -11,10 +11,10 @@
  * validates it and computes a probe exactly; otherwise, or with LEGATO_WASM_RELAXED_SIMD=0 in the
  * environment, the plain module.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { enableRelaxedSimdFlag, envVar, kernelWasmBytes } from '#platform/runtime';
 import type { JobKernels } from '../threads/protocol.mjs';
+
+export { locatePackageFile, moduleUrl } from '#platform/runtime';
 
 /** The kernel module's exports (see assembly/index.ts). */
 export interface KernelExports extends JobKernels {
@@ -23,25 +23,6 @@ export interface KernelExports extends JobKernels {
   activationStride(cols: number): number;
   hasKernel(type: number): number;
   usesQuantizedActivations(type: number): number;
-}
-
-/** This file's URL in the ESM build and from sources; the CommonJS build has only __filename. */
-export function moduleUrl(): string {
-  return import.meta.url ?? pathToFileURL(__filename).href;
-}
-
-/**
- * The first of `candidates` (paths relative to this module) that exists. Sources sit two levels
- * below the package root (src/kernels/), the bundled build one level (dist/), so callers list the
- * path from each.
- */
-export function locatePackageFile(candidates: readonly string[]): string {
-  const base = moduleUrl();
-  for (const rel of candidates) {
-    const path = fileURLToPath(new URL(rel, base));
-    if (existsSync(path)) return path;
-  }
-  throw new Error(`@legato/quant: cannot find ${candidates.join(' or ')} next to ${fileURLToPath(base)}`);
 }
 
 /** The smallest module using a SIMD128 instruction (v128.const, drop). */
@@ -100,10 +81,10 @@ let relaxedOk: boolean | undefined;
  */
 export function relaxedSimdSupported(): boolean {
   if (relaxedOk === undefined) {
-    const env = typeof process === 'object' ? process.env.LEGATO_WASM_RELAXED_SIMD : undefined;
+    const env = envVar('LEGATO_WASM_RELAXED_SIMD');
     if (env === '0' || !wasmKernelsSupported()) return (relaxedOk = false);
     try {
-      if (!WebAssembly.validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+      if (!WebAssembly.validate(RELAXED_PROBE)) enableRelaxedSimdFlag();
       relaxedOk = WebAssembly.validate(RELAXED_PROBE) && relaxedProbePasses();
     } catch {
       relaxedOk = false;
@@ -118,8 +99,7 @@ let compiledRelaxed: WebAssembly.Module | undefined;
 /** The SIMD128 kernel module (compiled once per process, then shared with every worker). */
 export function plainKernelModule(): WebAssembly.Module {
   if (!compiledPlain) {
-    const path = locatePackageFile(['../../wasm/kernels.wasm', '../wasm/kernels.wasm']);
-    compiledPlain = new WebAssembly.Module(readFileSync(path));
+    compiledPlain = new WebAssembly.Module(kernelWasmBytes('kernels'));
   }
   return compiledPlain;
 }
@@ -127,10 +107,20 @@ export function plainKernelModule(): WebAssembly.Module {
 /** The relaxed-SIMD kernel module, or undefined when relaxedSimdSupported() is false. */
 export function relaxedKernelModule(): WebAssembly.Module | undefined {
   if (!compiledRelaxed && relaxedSimdSupported()) {
-    const path = locatePackageFile(['../../wasm/kernels-relaxed.wasm', '../wasm/kernels-relaxed.wasm']);
-    compiledRelaxed = new WebAssembly.Module(readFileSync(path));
+    compiledRelaxed = new WebAssembly.Module(kernelWasmBytes('kernels-relaxed'));
   }
   return compiledRelaxed;
+}
+
+/**
+ * Compiles the kernel module `kernelModule()` returns off the calling thread, so that the sync
+ * accessors then return it at once: a browser's main thread refuses to compile modules over 4 KB
+ * synchronously. Resolves to it.
+ */
+export async function compileKernelModule(): Promise<WebAssembly.Module> {
+  if (relaxedSimdSupported()) compiledRelaxed ??= await WebAssembly.compile(kernelWasmBytes('kernels-relaxed'));
+  else compiledPlain ??= await WebAssembly.compile(kernelWasmBytes('kernels'));
+  return kernelModule();
 }
 
 /** Whether `module` is the relaxed-SIMD kernel module (without compiling it to find out). */

@@ -8,7 +8,8 @@
  * therefore differ from the f32 reference by the activation rounding: |error| ≤ Σ|w|·d/2 with d
  * the group's max|x|/127. F32/F16/BF16 weights use the f32 activations directly.
  */
-import { availableParallelism } from 'node:os';
+import { hardwareThreads } from '#platform/runtime';
+import { threadsUnavailableReason } from '#platform/threads';
 import { ARENA_RESERVED_BYTES } from '../arena.js';
 import type { Arena } from '../arena.js';
 import type { AttentionShape, ComputeBackend, WeightRef } from '../backend.js';
@@ -18,12 +19,12 @@ import { GGMLType, rowBytes, typeName } from '../types.js';
 import { OP_ATTENTION, OP_MATMUL, OP_QUANTIZE, OP_SWIGLU, f32Bits } from '../threads/protocol.mjs';
 import { WorkerTeam } from '../threads/team.js';
 import type { WorkerFault } from '../threads/team.js';
-import { instantiateKernels, isRelaxedKernelModule, kernelModule, wasmKernelsSupported } from './module.js';
+import { compileKernelModule, instantiateKernels, isRelaxedKernelModule, kernelModule, wasmKernelsSupported } from './module.js';
 import type { KernelExports } from './module.js';
 
 export interface WasmBackendOptions {
   /**
-   * Threads per matmul, the calling thread included. Defaults to os.availableParallelism();
+   * Threads per matmul, the calling thread included. Defaults to the runtime's core count;
    * 1 starts no workers.
    */
   threads?: number;
@@ -64,10 +65,15 @@ const SWIGLU_CHUNK = 1024;
 /** Below this many tokens per thread, activations are quantized on the calling thread alone. */
 const MIN_TOKENS_PER_QUANTIZE_THREAD = 4;
 
+/** The one-thread fallback is announced once per process, not once per model. */
+let warnedSingleThread = false;
+
 export class WasmBackend implements ComputeBackend {
   readonly name: string;
   /** Threads a matmul is split across once the workers are up. */
   readonly threads: number;
+  /** Why more threads were asked for but only the calling thread is used (a browser page that is not cross-origin isolated). */
+  readonly singleThreadReason: string | undefined;
   private readonly arena: Arena;
   private readonly kernels: KernelExports;
   private readonly team: WorkerTeam;
@@ -86,6 +92,8 @@ export class WasmBackend implements ComputeBackend {
 
   /** Creates a backend and waits until its worker threads are serving. */
   static async create(arena: Arena, options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    // Compiled asynchronously first: a browser's main thread cannot compile it synchronously.
+    if (!options.module && wasmKernelsSupported()) await compileKernelModule();
     const backend = new WasmBackend(arena, options);
     await backend.ready();
     return backend;
@@ -105,10 +113,20 @@ export class WasmBackend implements ComputeBackend {
     for (let t = 0; t < this.kernelKind.length; t++) {
       if (this.kernels.hasKernel(t) === 1) this.kernelKind[t] = this.kernels.usesQuantizedActivations(t) === 1 ? 2 : 1;
     }
-    this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    let threads = Math.max(1, Math.floor(options.threads ?? hardwareThreads()));
+    const noThreads = threads > 1 ? threadsUnavailableReason() : undefined;
+    if (noThreads !== undefined) {
+      threads = 1;
+      this.singleThreadReason = noThreads;
+      if (!warnedSingleThread) {
+        warnedSingleThread = true;
+        console.warn(`Legato runs on one thread: ${noThreads}.`);
+      }
+    }
+    this.threads = threads;
     this.team = new WorkerTeam({ threads: this.threads, memory: arena.memory, module, kernels: this.kernels });
     const simd = isRelaxedKernelModule(module) ? 'wasm-relaxed-simd' : 'wasm-simd';
-    this.name = this.threads === 1 ? simd : `${simd}×${this.threads}`;
+    this.name = this.threads === 1 ? (noThreads !== undefined ? `${simd} (single-thread fallback)` : simd) : `${simd}×${this.threads}`;
   }
 
   /** Resolves once every worker thread is serving; rejects if one failed to start. */

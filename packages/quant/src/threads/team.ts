@@ -11,7 +11,6 @@
  * awaited from it: jobs are synchronous, so between jobs the team has nothing in flight, and a
  * program that never calls dispose() still exits when its own work is done.
  */
-import { Worker } from 'node:worker_threads';
 import {
   ARGS, CHUNKS, CHUNK_SIZE, CRASHES, DONE, FAILED, GEN, LAST_CRASH, LAST_EXIT_CODE, MAIN_WAITING, MAX_CHUNKS, NEXT, OP,
   READY, SHUTDOWN, SLEEPERS, SPIN_LIMIT, TEST_EXIT_ON_CLAIM, TEST_FAULT, TEST_THROW_ON_CLAIM, WORKER_CHUNKS,
@@ -19,7 +18,7 @@ import {
 } from './protocol.mjs';
 import type { JobKernels } from './protocol.mjs';
 import { WorkerCrashedError, WorkerStalledError } from './errors.js';
-import { locatePackageFile } from '../kernels/module.js';
+import { startSupervisor, type SupervisorThread } from '#platform/threads';
 
 export { WorkerCrashedError, WorkerStalledError } from './errors.js';
 
@@ -74,7 +73,7 @@ export class WorkerTeam {
   private readonly ctl: Int32Array;
   private readonly kernels: JobKernels;
   private readonly workers: number;
-  private supervisor: Worker | undefined;
+  private supervisor: SupervisorThread | undefined;
   private readonly readyPromise: Promise<void>;
   private failure: unknown;
   private disposed = false;
@@ -94,18 +93,14 @@ export class WorkerTeam {
       this.readyPromise = Promise.resolve();
       return;
     }
-    const supervisor = new Worker(locatePackageFile(['../threads/supervisor.mjs', '../src/threads/supervisor.mjs']), {
-      workerData: {
-        memory: options.memory, module: options.module, control: this.ctl.buffer, workers: this.workers,
-        maxRestarts: options.maxRestarts ?? DEFAULT_MAX_RESTARTS,
-      },
-      // Plain JavaScript: spare it the parent's loaders (tsx, test runners).
-      execArgv: [],
+    this.supervisor = startSupervisor({
+      memory: options.memory, module: options.module, control: this.ctl.buffer as SharedArrayBuffer, workers: this.workers,
+      maxRestarts: options.maxRestarts ?? DEFAULT_MAX_RESTARTS,
+    }, {
+      message: (m) => this.notify(m as SupervisorMessage),
+      error: (err) => this.fail(err),
+      exit: () => this.fail(new Error('the kernel team supervisor thread stopped')),
     });
-    this.supervisor = supervisor;
-    supervisor.on('message', (m: SupervisorMessage) => this.notify(m));
-    supervisor.on('error', (err: unknown) => this.fail(err));
-    supervisor.on('exit', () => this.fail(new Error('the kernel team supervisor thread stopped')));
     this.readyPromise = this.awaitSupervisor((m, resolve, reject) => {
       if (m.type === 'serving' && m.ready === this.workers) resolve();
       else if (m.type === 'exit' && !m.served) {
@@ -291,7 +286,7 @@ export class WorkerTeam {
     Atomics.store(this.ctl, SHUTDOWN, 1);
     Atomics.add(this.ctl, GEN, 1);
     Atomics.notify(this.ctl, GEN);
-    void supervisor.terminate().catch(() => {});
+    supervisor.terminate();
     supervisor.unref();
     this.notify({ type: 'stopped' });
   }
