@@ -20,7 +20,11 @@ export interface ContextOptions {
   batchSize?: number;
   /** Token slots per KV block: 8, 16 or 32. Default 16. */
   blockSize?: number;
-  /** Bytes of KV block pool. Default: room for the context twice over (so a finished prompt stays cached). */
+  /**
+   * Bytes of KV block pool. Default: room for the whole context (plus a block). A finished
+   * generation's blocks stay cached until a new one needs the room, so a shared prefix is still
+   * reused; a pool twice the context would double the memory of big models for little gain.
+   */
   kvMemoryBytes?: number;
   /** The KV cache's garbage collector. Default `{ policy: 'eager' }`. */
   gc?: GcConfig;
@@ -52,7 +56,7 @@ export class LlamaContext {
     const batchSize = Math.min(optionalInteger('batchSize', options.batchSize, 512, 1), contextSize);
     const blockSize = options.blockSize ?? 16;
     const bytesPerToken = 2 * c.nLayers * c.kvDim * 4;
-    const kvMemoryBytes = options.kvMemoryBytes ?? (Number.isInteger(blockSize) && blockSize > 0 ? 2 * Math.ceil(contextSize / blockSize) * blockSize * bytesPerToken : undefined);
+    const kvMemoryBytes = options.kvMemoryBytes ?? (Number.isInteger(blockSize) && blockSize > 0 ? (Math.ceil(contextSize / blockSize) + 1) * blockSize * bytesPerToken : undefined);
     this.engine = new InferenceEngine(model, {
       contextSize,
       maxSequences: 1,
