@@ -1,10 +1,11 @@
 /** `legato synth [--arch <arch>] --shape <name|json> --type <type> -o out.gguf [--seed s] [--threads n] [--vocab-dir d]`. */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SUPPORTED_ARCHITECTURES } from '@legato/core';
 import { ARCH_SHAPES, archShapesOf, parseShape, synthesizeModel, SYNTH_TYPES, type ArchShape, type ModelShape, type SynthType } from '@legato/core/synth';
-import { clip, info, intOption, parseCommandArgs, UsageError } from '../usage.js';
+import { clip, info, InputError, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
-const USAGE = `legato synth [--arch <${SUPPORTED_ARCHITECTURES.join('|')}>] --shape <tiny-15m|tinyllama-1.1b|demo-4m|${Object.keys(ARCH_SHAPES).join('|')}|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s] [--threads n] [--vocab-dir <shared models vocab/>]`;
+const USAGE = `legato synth [--arch <${SUPPORTED_ARCHITECTURES.join('|')}>] --shape <tiny-15m|tinyllama-1.1b|demo-4m|${Object.keys(ARCH_SHAPES).join('|')}|json> --type <${SYNTH_TYPES.join('|')}> -o out.gguf [--seed s] [--threads n] [--vocab-dir <shared models vocab/>] [--chat-template file.jinja]`;
 
 /** --shape as an architecture preset (qwen2.5-0.5b, tiny-gemma2, …), checked against --arch when given. */
 function archShape(arch: string | undefined, name: string): ArchShape | undefined {
@@ -17,12 +18,17 @@ function archShape(arch: string | undefined, name: string): ArchShape | undefine
   return s;
 }
 
+function readTemplate(path: string): string {
+  if (!existsSync(path)) throw new InputError(`chat template not found: ${clip(path)}`);
+  return readFileSync(path, 'utf8');
+}
+
 export async function synth(argv: string[]): Promise<void> {
   const { values } = parseCommandArgs('synth', {
     args: argv,
     options: {
       arch: { type: 'string' }, shape: { type: 'string' }, type: { type: 'string', default: 'Q4_0' }, output: { type: 'string', short: 'o' },
-      seed: { type: 'string' }, threads: { type: 'string' }, 'vocab-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      seed: { type: 'string' }, threads: { type: 'string' }, 'vocab-dir': { type: 'string' }, 'chat-template': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return void process.stdout.write(`usage: ${USAGE}\n`);
@@ -46,6 +52,7 @@ export async function synth(argv: string[]): Promise<void> {
     threads: intOption('--threads', values.threads, 1),
     // Real vocabularies (Llama 3, Qwen2, Phi-3) come from the shared models' vocab GGUFs.
     vocabDir: values['vocab-dir'] ?? resolve(process.env.LEGATO_TEST_MODELS ?? '../shared/models', 'vocab'),
+    chatTemplate: values['chat-template'] === undefined ? undefined : readTemplate(values['chat-template']),
     onProgress: process.stderr.isTTY ? (d, n) => process.stderr.write(`\rsynthesizing ${d}/${n} tensors`) : undefined,
   });
   if (process.stderr.isTTY) process.stderr.write('\n');

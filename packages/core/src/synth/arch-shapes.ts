@@ -119,6 +119,12 @@ export const ARCH_SHAPES: Readonly<Record<string, ArchShape>> = {
     slidingWindow: 16, ropeScalingFactor: 8,
     init: { ...TINY_INIT, embStd: 0.35 },
   },
+  // Qwen2.5's architecture with the real Qwen2 vocabulary (151,646 tokens, <|im_start|>/<|im_end|>
+  // as special tokens): the smallest file on which chat behaves as on a real Qwen2.5 file.
+  'tiny-qwen2.5-chat': {
+    ...TINY, name: 'tiny-qwen2.5-chat', arch: 'qwen2', nLayers: 2, ropeFreqBase: 1000000, tied: true, qkvBias: true,
+    vocab: { file: 'ggml-vocab-qwen2.gguf' }, init: { ...TINY_INIT, outStd: 0.6 },
+  },
   // The real Phi-3 vocabulary: llama.cpp requires <|endoftext|> in any file whose name says phi3.
   'tiny-phi3': {
     ...TINY, name: 'tiny-phi3', arch: 'phi3', nLayers: 2, nKVHeads: 4, ropeFreqBase: 10000, tied: false, fusedQkv: true, slidingWindow: 16,

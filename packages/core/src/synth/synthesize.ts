@@ -34,6 +34,11 @@ export interface SynthesizeOptions {
   threads?: number;
   /** Folder holding the vocab GGUFs an ArchShape may name (the shared models' `vocab/`). */
   vocabDir?: string;
+  /**
+   * A chat template to carry as `tokenizer.chat_template` (e.g. the real Qwen2.5 template), so
+   * chat on a synthesized file renders exactly as on the real model's file.
+   */
+  chatTemplate?: string;
   /** Called after each tensor is written. */
   onProgress?: (done: number, total: number, tensor: string) => void;
 }
@@ -150,7 +155,8 @@ export async function synthesizeModel(path: string, o: SynthesizeOptions): Promi
     opt('rope.scaling.attn_factor', gv.f32(s.longRope.attnFactor));
     opt('rope.scaling.original_context_length', gv.u32(s.longRope.originalContext));
   }
-  meta.push(...tok.meta);
+  meta.push(...tok.meta.filter(([k]) => o.chatTemplate === undefined || k !== 'tokenizer.chat_template'));
+  if (o.chatTemplate !== undefined) meta.push(['tokenizer.chat_template', gv.str(o.chatTemplate)]);
 
   const tensors: GGUFWriteTensor[] = [];
   const pool = new QuantizePool({ threads: o.threads });
