@@ -18,6 +18,7 @@ import { OutputProcessor } from './output-processor.js';
 import { Request } from './request.js';
 import { Scheduler } from './scheduler.js';
 import { PagedSequenceKV } from '../model/paged-kv-cache.js';
+import { nextTurn } from '#platform/turn';
 
 /** What the engine tells an observer (a metrics collector) as it works; ids are request ids. */
 export interface EngineObserver {
@@ -65,7 +66,7 @@ export function defaultContextSize(model: LlamaModel): number {
   return Math.max(2, Math.min(model.config.trainContext, 4096));
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const turn = nextTurn; // setImmediate, or a MessageChannel task in browsers (src/platform/turn.*.ts)
 
 /** @deprecated the result type is {@link GenerationResult}. */
 export type EngineRequestResult = GenerationResult;

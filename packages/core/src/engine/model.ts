@@ -1,16 +1,17 @@
 /** Loading a model: GGUF → arena → bound weights → tokenizer → compute backend. */
 import { Arena, ReferenceBackend, WasmBackend, wasmKernelsSupported, type ComputeBackend } from '@legato/quant';
-import { readGGUFHeader } from '../gguf/header.js';
-import { loadGGUF, type GGUFFile, type LoadProgress } from '../gguf/load.js';
+import type { GGUFFile, LoadProgress } from '../gguf/load.js';
 import { readLlamaConfig, type LlamaConfig } from '../model/config.js';
 import { bindLlamaWeights, type LlamaWeights } from '../model/weights.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { applyChatTemplate, chatTemplateFromMetadata, type ApplyChatTemplateOptions, type ChatMessage, type ChatTemplateSource } from '../chat/index.js';
-import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import { LlamaContext, type ContextOptions } from './context.js';
 import type { InferenceEngine } from './engine.js';
 import { DisposedError } from './errors.js';
+import { checkModelSource, modelSourceLabel, readModelFile, type ModelSource } from './model-source.js';
+
+export type { ModelSource } from './model-source.js';
 
 export interface LoadModelOptions {
   /** Called as tensor data streams into memory. */
@@ -40,18 +41,6 @@ function checkLoadOptions(o: unknown): LoadModelOptions {
     throw new InvalidOptionError('backend', "'auto', 'wasm', 'reference', a backend or a factory", b);
   }
   return opts;
-}
-
-/** Where a model comes from: a file path or a `file:` URL. */
-export type ModelSource = string | URL;
-
-function sourcePath(source: unknown): string {
-  if (typeof source === 'string') return source;
-  if (source instanceof URL) {
-    if (source.protocol !== 'file:') throw new InvalidOptionError('source', 'a path or a file: URL', source.href);
-    return fileURLToPath(source);
-  }
-  throw new InvalidOptionError('source', 'a path or a file: URL', source);
 }
 
 async function createBackend(arena: Arena, o: LoadModelOptions): Promise<ComputeBackend> {
@@ -86,12 +75,20 @@ export class LlamaModel {
 
   static async load(source: ModelSource, options?: LoadModelOptions): Promise<LlamaModel> {
     options = checkLoadOptions(options);
-    const path = sourcePath(source);
-    // Validate metadata and architecture before reading megabytes of tensor data.
-    const header = readGGUFHeader(path);
-    const config = readLlamaConfig(header);
-    const tokenizer = Tokenizer.fromMetadata(header.metadata);
-    const file = await loadGGUF(path, { onProgress: options.onProgress, signal: options.signal });
+    checkModelSource(source);
+    const path = modelSourceLabel(source);
+    let config: LlamaConfig | undefined;
+    let tokenizer: Tokenizer | undefined;
+    const file = await readModelFile(source, {
+      onProgress: options.onProgress,
+      signal: options.signal,
+      // Validate metadata and architecture before reading megabytes of tensor data.
+      onHeader: (header) => {
+        config = readLlamaConfig(header);
+        tokenizer = Tokenizer.fromMetadata(header.metadata);
+      },
+    });
+    if (!config || !tokenizer) throw new Error('unreachable: the header was not checked');
     const weights = bindLlamaWeights(file, config);
     const backend = await createBackend(file.arena, options);
     return new LlamaModel(path, file, config, weights, tokenizer, backend);

@@ -11,6 +11,8 @@
  * a bigint into an imprecise number (see test/gguf/fuzz.test.ts).
  */
 import { GGMLType, TYPE_INFO, typeName } from '@legato/quant';
+// Node's Buffer, or its browser twin with the few methods used here (src/platform/buffer.*.ts).
+import { Buffer } from '#platform/buffer';
 import { clip, describeValue, GGUFError } from './errors.js';
 import { openSource, type ModelSource, type OpenedSource } from './source.js';
 import { FIXED_SIZE, GGUFValueType, type TypedValue } from './value-types.js';

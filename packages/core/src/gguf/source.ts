@@ -2,8 +2,8 @@
  * Where GGUF bytes come from: a path, a file: URL, or bytes already in memory. One opened source
  * serves both the header parse and the data load, so a file cannot change between the two.
  */
-import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// node:fs and node:url, or their browser twin, which refuses paths (src/platform/fs.*.ts).
+import { closeSync, fileURLToPath, fstatSync, openSync, read, readSync } from '#platform/fs';
 import { clip, GGUFError } from './errors.js';
 
 /** A model given by path, by `file:` URL, or as the bytes of a GGUF file. */
