@@ -2,6 +2,7 @@
  * Model hyperparameters, read from GGUF metadata with the architecture's traits
  * (architectures.ts): metadata drives every shape, the trait table every difference.
  */
+import { previewValue } from '../errors.js';
 import { GGUFError } from '../gguf/errors.js';
 import type { GGUFHeader } from '../gguf/header.js';
 import { ARCHITECTURES, isSupportedArchitecture, SUPPORTED_ARCHITECTURES, type ArchName, type ArchTraits } from './architectures.js';
@@ -90,11 +91,11 @@ export function readLlamaConfig(h: GGUFHeader, overrides?: ConfigOverrides): Lla
       if (fallback !== undefined) return fallback;
       throw new GGUFError('MISSING_KEY', h.file, undefined, `required metadata key ${arch}.${key} is missing`);
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`metadata key ${arch}.${key} must be a number, got ${String(v).slice(0, 40)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`metadata key ${arch}.${key} must be a number, got ${previewValue(v)}`);
     return v;
   };
   const positive = (key: string, v: number): number => {
-    if (!Number.isInteger(v) || v <= 0) throw bad(`metadata key ${arch}.${key} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0) throw bad(`metadata key ${arch}.${key} must be a positive integer, got ${previewValue(v)}`);
     return v;
   };
   const dim = positive('embedding_length', num('embedding_length'));

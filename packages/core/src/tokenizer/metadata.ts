@@ -2,6 +2,7 @@
  * Typed access to the `tokenizer.ggml.*` keys of GGUF metadata. Every accessor names the key it
  * rejects, so a malformed file fails with a message that points at the culprit.
  */
+import { previewValue } from '../errors.js';
 import { TokenizerError } from './errors.js';
 
 /**
@@ -48,7 +49,7 @@ export function optInt(meta: GGUFMetadata, key: string): number | undefined {
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw bad(key, `is out of range: ${v}`);
     return Number(v);
   }
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw bad(key, `must be an integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw bad(key, `must be an integer, got ${previewValue(v)}`);
   return v;
 }
 
