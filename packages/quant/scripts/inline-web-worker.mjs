@@ -16,6 +16,8 @@ export async function webWorkerModule() {
     target: 'es2022',
     minifySyntax: true,
     legalComments: 'none',
+    // Stable module comments in the output, wherever the script runs from.
+    absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
     write: false,
   });
   const code = result.outputFiles[0].text;
