@@ -62,7 +62,7 @@ export function countLeaks(parts: AuditedParts): KVAudit {
     if (state !== SEQ_RESIDENT && state !== SEQ_SWAPPED) continue;
     liveSequences++;
     const table = seqs.tables[slot];
-    for (let i = 0; i < seqs.numBlocks[slot]; i++) {
+    for (let i = seqs.firstBlock[slot]; i < seqs.numBlocks[slot]; i++) {
       const b = table[i];
       if (state === SEQ_SWAPPED) {
         if (b >= 0 && b < swap.capacity) swapHeld[b] = 1;
@@ -115,13 +115,16 @@ export function auditCache({ pool, prefix, seqs, swap, usedBlocks, usedSlotsFill
     const tokens = seqs.numTokens[slot];
     const nb = seqs.numBlocks[slot];
     const table = seqs.tables[slot];
+    const first = seqs.firstBlock[slot];
+    if (first < 0 || first > tokens >> blockShift) fail(`sequence ${seq}: ${first} released blocks of ${tokens} tokens`);
+    for (let i = 0; i < first; i++) if (table[i] !== -1) fail(`sequence ${seq}: released entry ${i} still names block ${table[i]}`);
     if (nb !== (tokens + blockSize - 1) >> blockShift) fail(`sequence ${seq}: ${nb} blocks for ${tokens} tokens`);
     if (seqs.committed[slot] > tokens) fail(`sequence ${seq}: ${seqs.committed[slot]} committed of ${tokens} tokens`);
     const hashed = seqs.hashedBlocks[slot];
     if (hashed > seqs.committed[slot] >> blockShift) fail(`sequence ${seq}: ${hashed} hashed blocks beyond its committed tokens`);
     if (state === SEQ_SWAPPED) {
       swapped++;
-      for (let i = 0; i < nb; i++) {
+      for (let i = first; i < nb; i++) {
         const s = table[i];
         if (!(s >= 0 && s < swap.capacity) || swap.inUse[s] !== 1) fail(`sequence ${seq}: bad swap slot ${s}`);
         swapRefs[s]++;
@@ -129,7 +132,7 @@ export function auditCache({ pool, prefix, seqs, swap, usedBlocks, usedSlotsFill
       continue;
     }
     resident++;
-    for (let i = 0; i < nb; i++) {
+    for (let i = first; i < nb; i++) {
       const b = table[i];
       if (!(b >= 0 && b < capacity)) fail(`sequence ${seq}: block ${b} outside the pool`);
       refs[b]++;
@@ -137,6 +140,8 @@ export function auditCache({ pool, prefix, seqs, swap, usedBlocks, usedSlotsFill
       if (pool.fill[b] < inBlock) fail(`block ${b}: fill ${pool.fill[b]} below the ${inBlock} tokens of sequence ${seq}`);
       if (i < hashed) {
         if (prefix.hashed[b] !== 1) fail(`sequence ${seq}: chain block ${i} (${b}) is not registered`);
+        // The first held block's predecessor was released: its link cannot be checked from here.
+        if (i > 0 && i === first) continue;
         const parent = i === 0 ? -1 : table[i - 1];
         if (prefix.parent[b] !== parent || (parent >= 0 && prefix.parentGen[b] !== prefix.gen[parent])) {
           fail(`sequence ${seq}: chain block ${i} (${b}) is not linked to its predecessor`);

@@ -259,12 +259,14 @@ export class PagedKVCache {
     const child = sequenceSlot(this.seqs.create());
     const seqs = this.seqs;
     const nb = seqs.numBlocks[parent];
+    const first = seqs.firstBlock[parent];
     seqs.ensureCapacity(child, nb);
     const table = seqs.tables[parent];
     for (let i = 0; i < nb; i++) {
-      this.pool.retain(table[i]);
+      if (i >= first) this.pool.retain(table[i]);
       seqs.setBlock(child, i, table[i]);
     }
+    seqs.firstBlock[child] = first;
     seqs.numBlocks[child] = nb;
     seqs.numTokens[child] = seqs.numTokens[parent];
     seqs.committed[child] = seqs.committed[parent];
@@ -319,7 +321,10 @@ export class PagedKVCache {
     // Only extend an unbroken chain: a block's identity is its parent plus its tokens.
     if (hashed !== before >> shift) return;
     const table = seqs.tables[slot];
+    const first = seqs.firstBlock[slot];
     for (; hashed < full; hashed++) {
+      // A block whose predecessor was released cannot name its parent: the chain ends there.
+      if (first > 0 && hashed <= first) break;
       const b = table[hashed];
       const parent = hashed === 0 ? -1 : table[hashed - 1];
       const start = hashed << shift;
@@ -345,10 +350,11 @@ export class PagedKVCache {
     const slot = this.residentSlot(seq);
     const seqs = this.seqs;
     const old = seqs.numTokens[slot];
-    if (!Number.isInteger(length) || length < 0 || length > old) throw new KVPositionError(seq, length, old);
+    const { blockShift, blockMask } = this.layout;
+    // Released positions cannot come back: the sequence may only shrink to what it still holds.
+    if (!Number.isInteger(length) || length < seqs.firstBlock[slot] << blockShift || length > old) throw new KVPositionError(seq, length, old);
     if (length === old) return;
     seqs.verifyUntouched(slot);
-    const { blockShift, blockMask } = this.layout;
     const table = seqs.tables[slot];
     const keep = (length + blockMask) >> blockShift;
     for (let i = seqs.numBlocks[slot] - 1; i >= keep; i--) this.releaseBlock(table[i]);
@@ -369,18 +375,51 @@ export class PagedKVCache {
     this.gc.afterRelease();
   }
 
+  /**
+   * Releases the sequence's leading blocks every position of which is before `pos` (full blocks
+   * only): the K/V a sliding-window layer will never attend again. The sequence keeps its length
+   * and every later position keeps its block and offset; the released positions can no longer be
+   * read (`slotOffset` on them is undefined, a KVPositionError in debug mode) nor truncated back
+   * to. Released blocks go where any released block goes (cached if registered, else to the GC),
+   * so the prefix chain of a registered sequence stops growing. Returns how many were released.
+   */
+  releaseBlocksBefore(seq: number, pos: number): number {
+    const slot = this.residentSlot(seq);
+    if (!Number.isInteger(pos)) throw new RangeError(`releaseBlocksBefore: pos must be an integer, got ${pos}`);
+    const seqs = this.seqs;
+    const first = seqs.firstBlock[slot];
+    // Never the partly filled last block: appendSlots writes on into it.
+    const upTo = Math.min(pos, seqs.numTokens[slot]) >> this.layout.blockShift;
+    if (upTo <= first) return 0;
+    seqs.verifyUntouched(slot);
+    const table = seqs.tables[slot];
+    for (let i = first; i < upTo; i++) {
+      this.releaseBlock(table[i]);
+      seqs.setBlock(slot, i, -1);
+    }
+    seqs.firstBlock[slot] = upTo;
+    this.gc.afterRelease();
+    return upTo - first;
+  }
+
+  /** Leading positions released by `releaseBlocksBefore` (a multiple of the block size). */
+  releasedTokens(seq: number): number {
+    return this.seqs.firstBlock[this.seqs.slotOf(seq)] << this.layout.blockShift;
+  }
+
   /** Ends a sequence: its blocks are released (cached if registered, else freed for the GC). */
   freeSequence(seq: number): void {
     const slot = this.seqs.slotOf(seq, true);
     const table = this.seqs.tables[slot];
     const nb = this.seqs.numBlocks[slot];
+    const first = this.seqs.firstBlock[slot];
     if (this.seqs.state[slot] === SEQ_SWAPPED) {
-      for (let i = 0; i < nb; i++) this.swap.release(table[i]);
+      for (let i = first; i < nb; i++) this.swap.release(table[i]);
     } else {
       this.seqs.verifyUntouched(slot);
       // Tail blocks first: they enter the LRU as the oldest, since later blocks of a prompt are
       // the least likely to be shared.
-      for (let i = nb - 1; i >= 0; i--) this.releaseBlock(table[i]);
+      for (let i = nb - 1; i >= first; i--) this.releaseBlock(table[i]);
     }
     this.seqs.release(slot);
     this.gc.afterRelease();
@@ -394,10 +433,11 @@ export class PagedKVCache {
     const seqs = this.seqs;
     const swap = this.swap;
     const nb = seqs.numBlocks[slot];
-    if (nb > swap.freeCount) throw new KVSwapSpaceFullError(nb, swap.freeCount);
+    const first = seqs.firstBlock[slot];
+    if (nb - first > swap.freeCount) throw new KVSwapSpaceFullError(nb - first, swap.freeCount);
     seqs.verifyUntouched(slot);
     const table = seqs.tables[slot];
-    for (let i = nb - 1; i >= 0; i--) {
+    for (let i = nb - 1; i >= first; i--) {
       const b = table[i];
       const s = swap.allocate();
       swap.store(this.pool.bytes, b, s);
@@ -423,23 +463,24 @@ export class PagedKVCache {
     const seqs = this.seqs;
     const swap = this.swap;
     const nb = seqs.numBlocks[slot];
+    const first = seqs.firstBlock[slot];
     const table = seqs.tables[slot];
     let reclaimable = 0;
     let reclaimCached = 0;
-    for (let i = 0; i < nb; i++) {
+    for (let i = first; i < nb; i++) {
       const origin = this.reclaimableOrigin(table[i]);
       if (origin < 0) continue;
       reclaimable++;
       if (this.pool.refcount[origin] === 0) reclaimCached++;
     }
-    const need = nb - reclaimable;
+    const need = nb - first - reclaimable;
     const available = this.availableBlocks() - reclaimCached;
     if (need > available) throw new KVCacheOutOfBlocksError(need, available);
     // Take back the still-cached blocks first, so allocating the rest cannot evict them.
     const hashedBefore = seqs.hashedBlocks[slot];
     const reclaimed = this.matchScratch;
     let chain = 0;
-    for (let i = 0; i < nb; i++) {
+    for (let i = first; i < nb; i++) {
       const s = table[i];
       const origin = this.reclaimableOrigin(s);
       reclaimed[i] = origin < 0 ? 0 : 1;
@@ -451,7 +492,7 @@ export class PagedKVCache {
       if (chain === i && i < hashedBefore) chain++;
     }
     const tokens = seqs.numTokens[slot];
-    for (let i = 0; i < nb; i++) {
+    for (let i = first; i < nb; i++) {
       if (reclaimed[i] === 1) continue;
       const s = table[i];
       const b = this.allocBlock();
@@ -597,7 +638,8 @@ export class PagedKVCache {
 
   private checkPosition(slot: number, seq: number, pos: number): void {
     const length = this.seqs.numTokens[slot];
-    if (!Number.isInteger(pos) || pos < 0 || pos >= length) throw new KVPositionError(seq, pos, length);
+    const held = this.seqs.firstBlock[slot] << this.layout.blockShift;
+    if (!Number.isInteger(pos) || pos < held || pos >= length) throw new KVPositionError(seq, pos, length);
   }
 
   /**

@@ -30,7 +30,7 @@ const INITIAL_TABLE = 16;
 /**
  * A live view of one sequence's block table: `blocks[0 .. length)` are its physical blocks in
  * position order (position p is in `blocks[p >> blockShift]`, slot `p & blockMask`) and `tokens`
- * is its length. The object is reused; re-read `blocks` after `appendSlots` (the array grows by
+ * is its length. Entries released by `releaseBlocksBefore` are -1. The object is reused; re-read `blocks` after `appendSlots` (the array grows by
  * replacement) and stop using the view after `freeSequence`. Do not write to `blocks`.
  */
 export interface BlockTableView {
@@ -66,6 +66,11 @@ export class SequenceTable {
   committed = new Int32Array(0);
   /** Leading blocks registered in the prefix cache as this sequence's chain. */
   hashedBlocks = new Int32Array(0);
+  /**
+   * Leading table entries released by `releaseBlocksBefore` (sliding-window layers): entries
+   * [0, firstBlock) are -1 and their positions can no longer be read.
+   */
+  firstBlock = new Int32Array(0);
   /** Block table of each slot (pool blocks when resident, swap slots when swapped). */
   readonly tables: Int32Array[] = [];
   private readonly views: TableView[] = [];
@@ -105,6 +110,7 @@ export class SequenceTable {
     this.numBlocks[slot] = 0;
     this.committed[slot] = 0;
     this.hashedBlocks[slot] = 0;
+    this.firstBlock[slot] = 0;
     this.residentCount++;
     return this.idOf(slot);
   }
@@ -116,6 +122,7 @@ export class SequenceTable {
     this.state[slot] = SEQ_FREE;
     this.numTokens[slot] = 0;
     this.numBlocks[slot] = 0;
+    this.firstBlock[slot] = 0;
     this.freeSlots[this.freeSlotTop++] = slot;
   }
 
@@ -201,6 +208,7 @@ export class SequenceTable {
     this.numBlocks = grow(this.numBlocks, (n) => new Int32Array(n));
     this.committed = grow(this.committed, (n) => new Int32Array(n));
     this.hashedBlocks = grow(this.hashedBlocks, (n) => new Int32Array(n));
+    this.firstBlock = grow(this.firstBlock, (n) => new Int32Array(n));
     this.freeSlots = grow(this.freeSlots, (n) => new Int32Array(n));
   }
 }
