@@ -17,7 +17,8 @@ import { isPlainOptions, optionalInteger, resolveGenerateOptions, type GenerateO
 import { OutputProcessor } from './output-processor.js';
 import { Request } from './request.js';
 import { Scheduler } from './scheduler.js';
-import { PagedSequenceKV } from '../model/paged-kv-cache.js';
+import { SinglePool, type KVPools } from '../model/paged-kv-cache.js';
+import { HybridKVPools, hasSlidingWindowGroup } from '../model/hybrid-kv-cache.js';
 import { nextTurn } from '#platform/turn';
 
 /** What the engine tells an observer (a metrics collector) as it works; ids are request ids. */
@@ -58,6 +59,12 @@ export interface EngineOptions {
   gc?: GcConfig;
   /** Reuse the KV blocks of identical prompt prefixes across requests. Default true. */
   prefixCaching?: boolean;
+  /**
+   * Models with sliding-window layers (Gemma 2, Gemma 3): keep those layers in a pool of their own
+   * that releases the blocks fallen out of the window (vLLM v1's hybrid allocator). Default true;
+   * false keeps every layer of every position in one pool. No effect on other models.
+   */
+  slidingWindowPool?: boolean;
   observer?: EngineObserver;
 }
 
@@ -75,8 +82,14 @@ export class InferenceEngine {
   readonly contextSize: number;
   readonly maxSequences: number;
   readonly maxBatchTokens: number;
-  /** The KV block pool (its `audit()` and `stats()` are for observers and tests). */
+  /**
+   * The KV block pool (its `audit()` and `stats()` are for observers and tests); with a
+   * sliding-window pool, the pool of the global layers.
+   */
   readonly pool: PagedKVCache;
+  /** The sliding-window layers' pool when the model has them (see `slidingWindowPool`). */
+  readonly swaPool: PagedKVCache | undefined;
+  private readonly kvPools: KVPools;
   private readonly runner: ModelRunner;
   private readonly scheduler: Scheduler;
   private readonly output: OutputProcessor;
@@ -107,20 +120,37 @@ export class InferenceEngine {
     const kvMemoryBytes = optionalInteger('kvMemoryBytes', options.kvMemoryBytes, this.maxSequences * blocksPerSeq * blockSize * bytesPerToken, 1);
     if (kvMemoryBytes < blockSize * bytesPerToken) throw new InvalidOptionError('kvMemoryBytes', `at least one block (${blockSize * bytesPerToken} bytes)`, kvMemoryBytes);
     const arena = model.arena;
-    this.pool = new PagedKVCache({
-      layers: c.nLayers,
-      kvHeads: c.nKVHeads,
-      headDim: c.headDim,
-      blockSize,
-      memoryBytes: kvMemoryBytes,
-      gc: options.gc,
-      prefixCaching: options.prefixCaching ?? true,
-      storage: (n) => {
-        const at = arena.alloc(n);
-        this.regions.push(at);
-        return { buffer: arena.buffer, byteOffset: at, byteLength: n, zeroed: true };
-      },
-    });
+    if (options.slidingWindowPool !== false && hasSlidingWindowGroup(c)) {
+      const hybrid = new HybridKVPools(c, {
+        blockSize, contextSize: this.contextSize, maxSequences: this.maxSequences, maxBatchTokens: this.maxBatchTokens,
+        memoryBytes: options.kvMemoryBytes, gc: options.gc, prefixCaching: options.prefixCaching ?? true,
+        alloc: (n) => {
+          const byteOffset = arena.alloc(n);
+          return { buffer: arena.buffer, byteOffset };
+        },
+      });
+      this.regions.push(hybrid.region);
+      this.kvPools = hybrid;
+      this.pool = hybrid.global;
+      this.swaPool = hybrid.window;
+    } else {
+      this.pool = new PagedKVCache({
+        layers: c.nLayers,
+        kvHeads: c.nKVHeads,
+        headDim: c.headDim,
+        blockSize,
+        memoryBytes: kvMemoryBytes,
+        gc: options.gc,
+        prefixCaching: options.prefixCaching ?? true,
+        storage: (n) => {
+          const at = arena.alloc(n);
+          this.regions.push(at);
+          return { buffer: arena.buffer, byteOffset: at, byteLength: n, zeroed: true };
+        },
+      });
+      this.kvPools = new SinglePool(this.pool);
+      this.swaPool = undefined;
+    }
     try {
       this.runner = new ModelRunner(model, arena, this.maxBatchTokens, this.contextSize);
     } catch (e) {
@@ -129,7 +159,7 @@ export class InferenceEngine {
     }
     this.stats = this.pool.stats();
     this.output = new OutputProcessor(model.tokenizer);
-    this.scheduler = new Scheduler(this.pool, this.runner.batch, this.contextSize, this.maxSequences, this.maxBatchTokens, (r) =>
+    this.scheduler = new Scheduler(this.kvPools, this.runner.batch, this.contextSize, this.maxSequences, this.maxBatchTokens, (r) =>
       this.observer?.onAdmission?.(r.id, r.admission),
       (r, e) => this.fail(r, e),
     );
@@ -200,7 +230,7 @@ export class InferenceEngine {
     this.checkOpen();
     if (ids.length > this.contextSize) throw new ContextOverflowError(ids.length, this.contextSize);
     const V = this.model.config.vocabSize;
-    const kv = new PagedSequenceKV(this.pool, this.pool.createSequence(), this.contextSize);
+    const kv = this.kvPools.open(this.contextSize);
     try {
       for (let start = 0; start < ids.length; start += chunk) {
         signal?.throwIfAborted();
@@ -295,7 +325,7 @@ export class InferenceEngine {
         if (reason !== 'eos') this.observer?.onToken?.(r.id, r.times[r.generated.length - 1], 1);
         this.finish(r, reason);
       }
-      this.pool.step();
+      this.kvPools.step();
     }
     this.report(step.n);
   }

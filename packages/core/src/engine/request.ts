@@ -1,6 +1,6 @@
 /** What one request carries through the engine: its tokens, its KV sequence, its output so far. */
 import type { Sampler, StopStringMatcher } from '../sample/index.js';
-import type { PagedSequenceKV } from '../model/paged-kv-cache.js';
+import type { SequenceKV } from '../model/paged-kv-cache.js';
 import type { StreamingDetokenizer } from '../tokenizer/index.js';
 import type { Generation } from './generation.js';
 import type { ResolvedGenerateOptions } from './options.js';
@@ -11,7 +11,7 @@ export class Request {
   nTokens: number;
   /** Positions whose K/V are computed. */
   computed = 0;
-  kv: PagedSequenceKV | undefined;
+  kv: SequenceKV | undefined;
   /** The last sampled token, not yet fed back (−1 before the first). */
   last = -1;
   readonly generated: number[] = [];

@@ -6,9 +6,9 @@
  * the newest running request is preempted by recompute: its blocks are freed and it goes back to
  * the front of the queue with what it has generated so far.
  */
-import { KVCacheOutOfBlocksError, type PagedKVCache } from '@legato/kvcache';
+import type { KVCacheOutOfBlocksError } from '@legato/kvcache';
 import type { ForwardBatch } from '../model/forward.js';
-import { PagedSequenceKV } from '../model/paged-kv-cache.js';
+import type { KVPools } from '../model/paged-kv-cache.js';
 import type { Request } from './request.js';
 
 /** What one step runs: the batch (written into the model runner's batch) and whose logits are whose. */
@@ -28,7 +28,8 @@ export class Scheduler {
   private readonly out: ScheduledStep = { n: 0, rows: 0, prefillTokens: 0 };
 
   constructor(
-    private readonly pool: PagedKVCache,
+    /** One pool, or a pool per layer group (sliding-window models): a sequence fits only if it fits all. */
+    private readonly pools: KVPools,
     private readonly batch: ForwardBatch,
     readonly contextSize: number,
     readonly maxSequences: number,
@@ -105,7 +106,7 @@ export class Scheduler {
     }
     for (let i = 0; i < step.rows; i++) {
       const r = this.rowRequests[i]!;
-      if (r.kv) this.pool.commitTokens(r.kv.seq, r.tokens, r.computed);
+      if (r.kv) r.kv.commit(r.tokens, r.computed);
     }
   }
 
@@ -129,7 +130,7 @@ export class Scheduler {
     const take = Math.min(r.nTokens - r.computed, this.maxBatchTokens - c.n);
     if (take <= 0) return true;
     // Prefill never preempts: the decode tokens already in this batch belong to running requests.
-    if (this.pool.blocksNeeded(r.kv!.seq, r.computed + take - r.kv!.length) > this.pool.availableBlocks()) return false;
+    if (!r.kv!.canReserve(r.computed + take)) return false;
     r.kv!.reserve(r.computed + take);
     for (let t = 0; t < take; t++) {
       b.tokens[c.n + t] = r.tokens[r.computed + t];
@@ -147,9 +148,8 @@ export class Scheduler {
 
   /** Starts the request's sequence, reusing cached prefix blocks. False if no block is free now. */
   private admit(r: Request): boolean {
-    if (this.pool.availableBlocks() === 0) return false;
-    const seq = this.pool.createSequence({ promptTokens: r.tokens.subarray(0, r.nTokens) });
-    r.kv = new PagedSequenceKV(this.pool, seq, this.contextSize);
+    if (!this.pools.hasFreeBlock()) return false;
+    r.kv = this.pools.open(this.contextSize, r.tokens.subarray(0, r.nTokens));
     r.computed = r.kv.length;
     if (r.preemptions === 0) r.cachedPromptTokens = r.computed;
     if (Number.isNaN(r.admission)) {
@@ -162,8 +162,7 @@ export class Scheduler {
   /** Makes room for positions [0, end) of r, preempting newer requests if the pool is full. */
   private reserve(r: Request, end: number): boolean {
     for (;;) {
-      const need = this.pool.blocksNeeded(r.kv!.seq, end - r.kv!.length);
-      if (need <= this.pool.availableBlocks()) {
+      if (r.kv!.canReserve(end)) {
         r.kv!.reserve(end);
         return true;
       }
@@ -191,7 +190,7 @@ export class Scheduler {
   }
 
   private unfittable(r: Request, tokens: number): void {
-    const e = new KVCacheOutOfBlocksError(this.pool.blocksNeeded(r.kv!.seq, tokens), this.pool.availableBlocks());
+    const e = r.kv!.outOfBlocks(r.kv!.length + tokens);
     this.remove(r);
     this.onUnfittable(r, e);
   }

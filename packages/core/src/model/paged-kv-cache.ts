@@ -3,10 +3,35 @@
  * (layer, position) live wherever that position's block sits in the shared pool, found through
  * the sequence's block table (PagedAttention). Blocks are allocated as positions are reserved.
  */
-import type { PagedKVCache } from '@legato/kvcache';
+import { KVCacheOutOfBlocksError, type PagedKVCache } from '@legato/kvcache';
 import type { KVCache } from './kv-cache.js';
 
-export class PagedSequenceKV implements KVCache {
+/** A sequence's KV as the scheduler sees it: the forward pass's view plus block accounting. */
+export interface SequenceKV extends KVCache {
+  /** Positions whose K/V are already present (reused prefix blocks count). */
+  readonly length: number;
+  /**
+   * Whether `reserve(end)` finds the blocks it needs now, in every pool the sequence uses. A
+   * hybrid sequence first releases the sliding-window blocks no later token will read.
+   */
+  canReserve(end: number): boolean;
+  /** The error a request fails with when `reserve(end)` cannot fit (names the short pool's counts). */
+  outOfBlocks(end: number): KVCacheOutOfBlocksError;
+  /** Declares positions [0, count) computed; `tokens` are the sequence's ids (for prefix hashing). */
+  commit(tokens: ArrayLike<number>, count: number): void;
+}
+
+/** Where sequences get their KV blocks: one paged pool, or one pool per layer group (HybridKVPools). */
+export interface KVPools {
+  /** Whether a new sequence could take a first block in every pool now. */
+  hasFreeBlock(): boolean;
+  /** A new sequence of at most `capacity` positions, reusing cached blocks of `promptTokens` if given. */
+  open(capacity: number, promptTokens?: ArrayLike<number>): SequenceKV;
+  /** Once per engine step: the pools' garbage collectors. */
+  step(): void;
+}
+
+export class PagedSequenceKV implements SequenceKV {
   readonly kvDim: number;
   readonly data: Float32Array;
 
@@ -31,6 +56,18 @@ export class PagedSequenceKV implements KVCache {
     if (end > have) this.pool.appendSlots(this.seq, end - have);
   }
 
+  canReserve(end: number): boolean {
+    return this.pool.blocksNeeded(this.seq, end - this.length) <= this.pool.availableBlocks();
+  }
+
+  outOfBlocks(end: number): KVCacheOutOfBlocksError {
+    return new KVCacheOutOfBlocksError(this.pool.blocksNeeded(this.seq, end - this.length), this.pool.availableBlocks());
+  }
+
+  commit(tokens: ArrayLike<number>, count: number): void {
+    this.pool.commitTokens(this.seq, tokens, count);
+  }
+
   kOffset(layer: number, pos: number): number {
     return this.pool.slotOffset(this.seq, pos, layer, 'k');
   }
@@ -46,5 +83,23 @@ export class PagedSequenceKV implements KVCache {
   /** Ends the sequence: its blocks return to the pool (full ones stay cached for prefix reuse). */
   dispose(): void {
     this.pool.freeSequence(this.seq);
+  }
+}
+
+/** Every layer in one pool: the path of models without sliding-window layers. */
+export class SinglePool implements KVPools {
+  constructor(readonly pool: PagedKVCache) {}
+
+  hasFreeBlock(): boolean {
+    return this.pool.availableBlocks() > 0;
+  }
+
+  open(capacity: number, promptTokens?: ArrayLike<number>): PagedSequenceKV {
+    const seq = this.pool.createSequence(promptTokens === undefined ? undefined : { promptTokens });
+    return new PagedSequenceKV(this.pool, seq, capacity);
+  }
+
+  step(): void {
+    this.pool.step();
   }
 }
