@@ -11,10 +11,9 @@
  * `data` array: offsets of the window group are shifted by where its pool starts.
  *
  * Prefix caching: each pool keeps its own chain. A new sequence reuses min(global match, window
- * match) tokens; the window pool's chain survives the release of blocks that were committed
- * before they fell out of the window (released registered blocks stay in the prefix cache until
- * evicted), and ends at the first block released before it was committed (a prompt prefilled in
- * several chunks longer than the window).
+ * match) tokens. Released window blocks that were registered stay in the window pool's prefix
+ * cache until evicted, so a later prompt can still match them; to keep the chain unbroken, a
+ * prompt's window blocks are committed (hashed) just before they are released, even mid-prefill.
  */
 import { KVCacheOutOfBlocksError, KVPositionError, PagedKVCache, type GcConfig, type KVStorage } from '@legato/kvcache';
 import type { LlamaConfig } from './config.js';
@@ -116,7 +115,7 @@ export class HybridKVPools implements KVPools {
     const reused = Math.min(this.global.sequenceLength(g), this.window.sequenceLength(w));
     if (this.global.sequenceLength(g) > reused) this.global.truncateSequence(g, reused);
     if (this.window.sequenceLength(w) > reused) this.window.truncateSequence(w, reused);
-    return new HybridSequenceKV(this, g, w, capacity);
+    return new HybridSequenceKV(this, g, w, capacity, this.global.prefixCaching ? promptTokens : undefined);
   }
 
   step(): void {
@@ -144,6 +143,8 @@ export class HybridSequenceKV implements SequenceKV {
     /** The sequence in the window pool. */
     readonly windowSeq: number,
     readonly capacity: number,
+    /** The prompt's ids: its window blocks are committed before release, so their chain survives. */
+    private readonly prompt?: ArrayLike<number>,
   ) {
     this.global = pools.global;
     this.window = pools.window;
@@ -232,6 +233,8 @@ export class HybridSequenceKV implements SequenceKV {
   private releaseExpired(next: number): void {
     const before = next - this.pools.slidingWindow + 1;
     if (before - this.windowStart < this.window.blockSize) return;
+    // Positions before `next` are computed; a prompt's are hashed now, or never.
+    if (this.prompt !== undefined) this.window.commitTokens(this.windowSeq, this.prompt, Math.min(next, this.prompt.length));
     this.window.releaseBlocksBefore(this.windowSeq, before);
     this.windowStart = this.window.releasedTokens(this.windowSeq);
   }

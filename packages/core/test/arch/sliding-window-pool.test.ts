@@ -99,6 +99,41 @@ describe.each(['tiny-gemma2', 'tiny-gemma3'])('%s with a sliding-window pool', (
     expect((r.logprobs[199] as [number, unknown[]])[1]).toHaveLength(2);
   });
 
+  it('prefix caching reuses what both pools still hold, and the reuse changes no token', async () => {
+    const e = engine();
+    const short = [1, ...testIds(12, model.config.vocabSize, 5)]; // one prefill chunk
+    const long = [1, ...testIds(60, model.config.vocabSize, 6)]; // four chunks: W is 16
+    const opts = { maxTokens: 24, temperature: 0, ignoreEos: true } as const;
+    const first = await e.submit(short, opts).result();
+    const again = await e.submit(short, opts).result();
+    // The short prompt was committed before any of its blocks left the window: its whole chain is cached.
+    expect(again.cachedPromptTokens).toBe(8);
+    expect(again.ids).toEqual(first.ids);
+    const firstLong = await e.submit(long, opts).result();
+    const againLong = await e.submit(long, opts).result();
+    // Its first window blocks were released during its prefill, before the prompt was done: they
+    // were hashed as they left, so both pools still chain the whole prompt (but its last token).
+    expect(e.swaPool!.matchPrefix(long).tokens).toBe(56);
+    expect(againLong.cachedPromptTokens).toBe(56);
+    // What the window pool no longer holds is not reused, whatever the global pool holds.
+    e.swaPool!.evictCached();
+    expect(e.pool.matchPrefix(long).tokens).toBe(56);
+    const evicted = await e.submit(long, opts).result();
+    expect(evicted.cachedPromptTokens).toBe(0);
+    expect(evicted.ids).toEqual(firstLong.ids);
+    expect(againLong.ids).toEqual(firstLong.ids);
+    const cold = engine({ prefixCaching: false });
+    expect((await cold.submit(long, opts).result()).ids).toEqual(firstLong.ids);
+    cold.dispose();
+    for (const p of [e.pool, e.swaPool!]) {
+      const audit = p.audit();
+      expect(audit.liveSequences).toBe(0);
+      expect(audit.blocksLeaked).toBe(0);
+      expect(audit.invariantViolation).toBeUndefined();
+    }
+    e.dispose();
+  });
+
   it('aborted and preempted requests leave both pools clean', async () => {
     // A budget of 1.5 full-context sequences (both groups): about two of the four running
     // sequences of ~180 tokens fit, so the scheduler must preempt.
