@@ -29,6 +29,9 @@ const FIRST_PREFIX = 256 << 10;
 /** Progress is reported at most once per this many bytes. */
 const PROGRESS_STEP = 1 << 20;
 
+/** Bytes after the last tensor read to the stream's end before cancelling it instead. */
+const TAIL_DRAIN = 1 << 20;
+
 /** Thrown by the prefix source when the parser reads past what has arrived. */
 const NEED_MORE = Symbol('need more bytes');
 
@@ -125,6 +128,9 @@ export async function loadGGUFFromStream(stream: ReadableStream<Uint8Array>, opt
       if (done - reported >= PROGRESS_STEP || done === total) progress();
     }
     if (reported !== done) progress();
+    // See the stream to its end when little follows the data (a download then completes rather
+    // than being cancelled); a longer tail after the last tensor is cancelled unread.
+    for (let tail = 0; !ended && tail < TAIL_DRAIN; ) tail += (await next())?.length ?? 0;
 
     const tensors = new Map<string, GGUFTensor>();
     for (const t of header.tensors) tensors.set(t.name, { ...t, data: arena.u8(base + t.offset, t.byteSize) });

@@ -35,7 +35,9 @@ const SIMD_PROBE = new Uint8Array([
 /** True when this runtime has WebAssembly with SIMD128 and shared memory (threads). */
 export function wasmKernelsSupported(): boolean {
   try {
-    if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return false;
+    // Not `typeof SharedArrayBuffer`: a browser page that is not cross-origin isolated hides that
+    // global but still makes shared WebAssembly memories, which is all one thread needs.
+    if (typeof WebAssembly !== 'object') return false;
     if (!WebAssembly.validate(SIMD_PROBE)) return false;
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     return true;

@@ -321,7 +321,8 @@ export class WasmBackend implements ComputeBackend {
   private inArena(view: ArrayBufferView): boolean {
     const buffer = view.buffer;
     if (buffer === this.arenaBuffers[0] || buffer === this.arenaBuffers[1]) return true;
-    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < ARENA_RESERVED_BYTES) return false;
+    // By tag, not instanceof: the SharedArrayBuffer global is absent on a page that is not cross-origin isolated.
+    if (Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' || buffer.byteLength < ARENA_RESERVED_BYTES) return false;
     const table = new Float32Array(buffer, 0, 0x10000);
     const ok = table[0x3c00] === 1 && table[0xc000] === -2 && table[0x7bff] === 65504 && table[0x0001] === 2 ** -24;
     if (ok) {

@@ -87,7 +87,10 @@ export class WorkerTeam {
     this.workers = this.threads - 1;
     this.kernels = options.kernels;
     this.stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_MS;
-    this.ctl = new Int32Array(new SharedArrayBuffer(controlInts(this.workers) * 4));
+    // Shared only when there are workers to share it with (a browser page that is not cross-origin
+    // isolated has no SharedArrayBuffer, and runs one thread).
+    const bytes = controlInts(this.workers) * 4;
+    this.ctl = new Int32Array(this.workers > 0 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     this.args = this.ctl.subarray(ARGS, NEXT);
     if (this.workers === 0) {
       this.readyPromise = Promise.resolve();
