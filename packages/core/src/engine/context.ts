@@ -21,9 +21,9 @@ export interface ContextOptions {
   /** Token slots per KV block: 8, 16 or 32. Default 16. */
   blockSize?: number;
   /**
-   * Bytes of KV block pool. Default: room for the whole context (plus a block). A finished
-   * generation's blocks stay cached until a new one needs the room, so a shared prefix is still
-   * reused; a pool twice the context would double the memory of big models for little gain.
+   * Bytes of KV block pool. Default: room for the whole context (for sliding-window models, the
+   * window layers get only their window). A finished generation's blocks stay cached until a new
+   * one needs the room, so a shared prefix is still reused.
    */
   kvMemoryBytes?: number;
   /** The KV cache's garbage collector. Default `{ policy: 'eager' }`. */
@@ -51,18 +51,14 @@ export class LlamaContext {
     options: ContextOptions = {},
   ) {
     if (!isPlainOptions(options)) throw new InvalidOptionError('options', 'an object', options);
-    const c = model.config;
     const contextSize = optionalInteger('contextSize', options.contextSize, defaultContextSize(model), 2);
     const batchSize = Math.min(optionalInteger('batchSize', options.batchSize, 512, 1), contextSize);
-    const blockSize = options.blockSize ?? 16;
-    const bytesPerToken = 2 * c.nLayers * c.kvDim * 4;
-    const kvMemoryBytes = options.kvMemoryBytes ?? (Number.isInteger(blockSize) && blockSize > 0 ? (Math.ceil(contextSize / blockSize) + 1) * blockSize * bytesPerToken : undefined);
     this.engine = new InferenceEngine(model, {
       contextSize,
       maxSequences: 1,
       maxBatchTokens: batchSize,
       blockSize: options.blockSize,
-      kvMemoryBytes,
+      kvMemoryBytes: options.kvMemoryBytes,
       gc: options.gc,
       prefixCaching: options.prefixCaching,
     });
