@@ -4,6 +4,7 @@ export type ToWorker =
   | { type: 'load'; source: string | File; threads?: number }
   | { type: 'generate'; mode: 'chat' | 'complete'; text: string; maxTokens: number; temperature: number; seed?: number }
   | { type: 'stop' }
+  | { type: 'bench'; promptTokens: number; genTokens: number }
   | { type: 'reset' };
 
 export type FromWorker =
@@ -14,4 +15,5 @@ export type FromWorker =
       type: 'done'; ids: number[]; promptIds: number[]; text: string; finishReason: string;
       ttftMs: number; decodeTokensPerSecond: number; prefillTokensPerSecond: number;
     }
+  | { type: 'bench'; backend: string; prefillTokensPerSecond: number; decodeTokensPerSecond: number }
   | { type: 'error'; message: string };

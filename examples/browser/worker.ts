@@ -4,6 +4,7 @@
  * (streamed into the arena with progress), then streams completions or chat replies back.
  */
 import { ChatSession, loadModel, type Generation, type LlamaContext, type LlamaModel } from '@legato/core';
+import { benchOnce } from './bench.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 let model: LlamaModel | undefined;
@@ -57,5 +58,9 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   if (msg.type === 'load') load(msg.source, msg.threads).catch(fail);
   else if (msg.type === 'generate') generate(msg).catch(fail);
   else if (msg.type === 'stop') running?.cancel();
+  else if (msg.type === 'bench') {
+    if (!model) fail(new Error('load a model first'));
+    else benchOnce(model, msg.promptTokens, msg.genTokens).then((r) => post({ type: 'bench', ...r }), fail);
+  }
   else if (msg.type === 'reset' && ctx) chat = new ChatSession(ctx);
 };
