@@ -3,7 +3,10 @@
  * the same file (default: the synthetic TinyLlama-1.1B Q4_0 that `pnpm bench:peer` makes):
  * prefill (pp) and decode (tg) tokens/s with 1 and 2 threads. The browser side is the example
  * page (examples/browser, cross-origin isolated) driving its Legato worker; the model is streamed
- * from the example's static server. Node and browser alternate per thread count.
+ * from the example's static server. Node and browser alternate per thread count. When the
+ * devDependency @wllama/wllama (llama.cpp compiled to WebAssembly) is installed, it runs the same
+ * file in the same Chromium page as a third column (its own llama-server timings; its prompt is
+ * text of about --pp tokens, as its API takes no token ids).
  *   node --conditions=source --import tsx benchmarks/browser.ts [--model f.gguf] [--pp 128] [--tg 32]
  *        [--reps 2] [--threads 1,2] [--json]
  */
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     tg: { type: 'string', default: '32' },
     reps: { type: 'string', default: '2' },
     threads: { type: 'string', default: '1,2' },
+    wllama: { type: 'boolean', default: true },
     json: { type: 'boolean', default: false },
   },
 });
@@ -72,7 +76,9 @@ async function nodeSide(threads: number): Promise<BenchResult> {
 }
 
 await buildExample({ minify: true });
-const served = await serveExample({ port: 0, models: dirname(file) });
+const wllamaDir = join(root, 'node_modules/@wllama/wllama');
+const withWllama = values.wllama! && existsSync(join(wllamaDir, 'esm/index.js'));
+const served = await serveExample({ port: 0, models: dirname(file), mounts: withWllama ? { '/wllama/': wllamaDir } : {} });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 const page = await browser.newPage();
 await page.goto(served.url, { waitUntil: 'load' });
@@ -112,14 +118,60 @@ async function browserSide(threads: number): Promise<BenchResult & { loadMs: num
   return page.evaluate(`(${BROWSER_SIDE})(${JSON.stringify(args)})`) as Promise<BenchResult & { loadMs: number }>;
 }
 
-const rows: { threads: number; node: BenchResult; browser: BenchResult & { loadMs: number } }[] = [];
+/**
+ * wllama in the same page: loads the file as a Blob, sizes a text prompt to about `pp` tokens
+ * (one calibration completion, which is also its warm-up), then `reps` completions of `tg`
+ * tokens; its llama-server timings give prefill and decode tokens/s.
+ */
+const WLLAMA_SIDE = `async ({ url, threads, pp, tg, reps }) => {
+  const { Wllama } = await import('/wllama/esm/index.js');
+  const w = new Wllama({ default: '/wllama/esm/wasm/wllama.wasm' }, { suppressNativeLog: true });
+  try {
+    const blob = await (await fetch(url)).blob();
+    await w.loadModel([blob], { n_threads: threads, n_ctx: pp * 2 + tg + 64, n_gpu_layers: 0 });
+    const text = (n) => Array.from({ length: n }, (_, i) => ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'then'][i % 8]).join(' ');
+    const complete = (prompt, n) => w.createCompletion({ prompt, max_tokens: n, temperature: 0, ignore_eos: true, cache_prompt: false });
+    let words = pp;
+    const first = await complete(text(words), 1);
+    words = Math.max(1, Math.round((words * pp) / first.timings.prompt_n));
+    const rs = [];
+    for (let i = 0; i < reps; i++) rs.push((await complete(text(words), tg)).timings);
+    return {
+      backend: 'wllama ' + (threads > 1 ? threads + ' threads' : '1 thread'),
+      promptTokens: rs[0].prompt_n,
+      prefillTokensPerSecond: Math.max(...rs.map((t) => t.prompt_per_second)),
+      decodeTokensPerSecond: Math.max(...rs.map((t) => t.predicted_per_second)),
+    };
+  } finally {
+    await w.exit().catch(() => {});
+  }
+}`;
+
+async function wllamaSide(threads: number): Promise<(BenchResult & { promptTokens: number }) | { error: string }> {
+  const args = { url: `${served.url}models/${basename(file!)}`, threads, pp, tg, reps };
+  try {
+    return await (page.evaluate(`(${WLLAMA_SIDE})(${JSON.stringify(args)})`) as Promise<BenchResult & { promptTokens: number }>);
+  } catch (e) {
+    return { error: String((e as Error).message).split('\n')[0].slice(0, 120) };
+  }
+}
+
+const rows: {
+  threads: number; node: BenchResult; browser: BenchResult & { loadMs: number };
+  wllama?: (BenchResult & { promptTokens: number }) | { error: string };
+}[] = [];
 try {
   for (const threads of threadCounts) {
     log(`${threads} thread(s): Node…`);
     const node = await nodeSide(threads);
     log(`${threads} thread(s): Chromium…`);
     const b = await browserSide(threads);
-    rows.push({ threads, node, browser: b });
+    let wl;
+    if (withWllama) {
+      log(`${threads} thread(s): wllama in Chromium…`);
+      wl = await wllamaSide(threads);
+    }
+    rows.push({ threads, node, browser: b, wllama: wl });
   }
 } finally {
   await browser.close();
@@ -135,5 +187,16 @@ if (values.json) {
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const r of rows) {
     console.log(`| ${r.threads} | ${r.node.backend} | ${f(r.node.prefillTokensPerSecond)} | ${f(r.browser.prefillTokensPerSecond)} | ${f(r.browser.prefillTokensPerSecond / r.node.prefillTokensPerSecond)}× | ${f(r.node.decodeTokensPerSecond)} | ${f(r.browser.decodeTokensPerSecond)} | ${f(r.browser.decodeTokensPerSecond / r.node.decodeTokensPerSecond)}× | ${r.browser.backend} | ${(r.browser.loadMs / 1000).toFixed(1)} |`);
+  }
+  if (rows.some((r) => r.wllama)) {
+    console.log('\nwllama (llama.cpp in WebAssembly) in the same Chromium page, and Legato-in-Chromium over it:\n');
+    console.log('| threads | wllama pp | Legato pp ÷ wllama | wllama tg | Legato tg ÷ wllama | wllama prompt tokens |');
+    console.log('|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows) {
+      const w = r.wllama;
+      if (!w) continue;
+      if ('error' in w) console.log(`| ${r.threads} | failed: ${w.error} | | | | |`);
+      else console.log(`| ${r.threads} | ${f(w.prefillTokensPerSecond)} | ${f(r.browser.prefillTokensPerSecond / w.prefillTokensPerSecond)}× | ${f(w.decodeTokensPerSecond)} | ${f(r.browser.decodeTokensPerSecond / w.decodeTokensPerSecond)}× | ${w.promptTokens} |`);
+    }
   }
 }

@@ -11,21 +11,26 @@ import { fileURLToPath } from 'node:url';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json',
-  '.css': 'text/css', '.json': 'application/json', '.gguf': 'application/octet-stream', '.png': 'image/png',
+  '.css': 'text/css', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.gguf': 'application/octet-stream', '.png': 'image/png',
 };
 
 /**
  * Starts the server; resolves to { url, close() }.
- * @param {{ port?: number, host?: string, root?: string, models?: string, isolation?: boolean }} o
+ * `mounts` serves more folders under URL prefixes ({ '/wllama/': dir }, for the benchmark).
+ * @param {{ port?: number, host?: string, root?: string, models?: string, isolation?: boolean, mounts?: Record<string, string> }} o
  */
-export function serveExample({ port = 8080, host = '127.0.0.1', root = fileURLToPath(new URL('.', import.meta.url)), models, isolation = true } = {}) {
+export function serveExample({ port = 8080, host = '127.0.0.1', root = fileURLToPath(new URL('.', import.meta.url)), models, isolation = true, mounts = {} } = {}) {
+  const prefixes = Object.entries({ ...mounts, ...(models ? { '/models/': models } : {}) });
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let base = resolve(root);
     let rel = path === '/' ? '/index.html' : path;
-    if (models && rel.startsWith('/models/')) {
-      base = resolve(models);
-      rel = rel.slice('/models'.length);
+    for (const [prefix, dir] of prefixes) {
+      if (rel.startsWith(prefix)) {
+        base = resolve(dir);
+        rel = rel.slice(prefix.length - 1);
+        break;
+      }
     }
     const file = normalize(join(base, rel));
     const headers = isolation
