@@ -87,6 +87,17 @@ describe('the browser example in headless Chromium', () => {
       expect(state.reply).toContain(PROMPT);
       expect(state.reply!.length).toBeGreaterThan(PROMPT.length + 20);
       expect(state.tps).toMatch(/^[\d.]+ tok\/s$/);
+
+      // A chat turn through ChatSession (the model's template) streams a reply too.
+      await page.selectOption('#mode', 'chat');
+      await page.fill('#prompt', 'Tell me a story.');
+      await page.evaluate(() => { delete document.body.dataset.ids; });
+      await page.click('#send');
+      await page.waitForFunction(() => document.body.dataset.ids !== undefined || document.body.dataset.error, null, { timeout: 60_000 });
+      const chat = await page.evaluate(() => ({ ids: document.body.dataset.ids, prompt: document.body.dataset.promptIds, error: document.body.dataset.error }));
+      expect(chat.error).toBeUndefined();
+      expect(JSON.parse(chat.ids!).length).toBeGreaterThan(0);
+      expect(JSON.parse(chat.prompt!).length).toBeGreaterThan(5);
       await page.close();
     } finally {
       await served.close();
