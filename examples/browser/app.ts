@@ -35,7 +35,7 @@ function load(source: string | File): void {
   status.textContent = `Loading ${typeof source === 'string' ? source : source.name}…`;
   progress.value = 0;
   const threads = Number($<HTMLInputElement>('threads').value) || undefined;
-  send({ type: 'load', source, threads });
+  send({ type: 'load', source, threads, cache: $<HTMLInputElement>('cache').checked });
 }
 
 /** The strip: tokens/s over the reply so far, the last ITL, and a bar per token's ITL. */
@@ -70,7 +70,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'loaded':
       progress.value = 1;
-      status.textContent = `Loaded ${m.label} (${m.architecture}) in ${(m.loadMs / 1000).toFixed(1)} s.`;
+      status.textContent = `Loaded ${m.label} (${m.architecture}) in ${(m.loadMs / 1000).toFixed(1)} s${m.cached ? ', from the browser cache' : ''}.`;
+      body.cached = String(m.cached);
       $('backend').textContent = `backend ${m.backend}, ${m.threads} thread${m.threads === 1 ? '' : 's'}; `
         + (m.isolated ? 'cross-origin isolated' : 'not cross-origin isolated: one thread');
       body.backend = m.backend;

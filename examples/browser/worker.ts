@@ -3,7 +3,7 @@
  * thread waits (Atomics.wait) while its workers finish a job. Loads a model from a URL or a File
  * (streamed into the arena with progress), then streams completions or chat replies back.
  */
-import { ChatSession, loadModel, type Generation, type LlamaContext, type LlamaModel } from '@legato/core';
+import { cachedModelSource, ChatSession, loadModel, type Generation, type LlamaContext, type LlamaModel } from '@legato/core';
 import { benchOnce } from './bench.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -14,11 +14,13 @@ let running: Generation | undefined;
 
 const post = (m: FromWorker): void => postMessage(m);
 
-async function load(source: string | File, threads: number | undefined): Promise<void> {
+async function load(given: string | File, threads: number | undefined, cache: boolean): Promise<void> {
   running?.cancel();
   model?.dispose();
   model = undefined;
   const t0 = performance.now();
+  // A URL may come from (or go into) the Origin Private File System cache.
+  const { source, cached } = cache && typeof given === 'string' ? await cachedModelSource(given) : { source: given, cached: false };
   const m = await loadModel(source, {
     threads,
     onProgress: (p) => post({ type: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, fraction: p.fraction }),
@@ -28,7 +30,7 @@ async function load(source: string | File, threads: number | undefined): Promise
   chat = new ChatSession(ctx);
   const backend = m.backend.name;
   post({
-    type: 'loaded', label: m.path, backend, threads: (m.backend as { threads?: number }).threads ?? 1,
+    type: 'loaded', label: typeof given === 'string' ? given : m.path, cached, backend, threads: (m.backend as { threads?: number }).threads ?? 1,
     isolated: globalThis.crossOriginIsolated === true, loadMs: performance.now() - t0,
     architecture: String(m.metadata['general.architecture'] ?? '?'),
   });
@@ -55,7 +57,7 @@ async function generate(msg: Extract<ToWorker, { type: 'generate' }>): Promise<v
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   const fail = (err: unknown): void => post({ type: 'error', message: String((err as Error)?.message ?? err).slice(0, 300) });
-  if (msg.type === 'load') load(msg.source, msg.threads).catch(fail);
+  if (msg.type === 'load') load(msg.source, msg.threads, msg.cache === true).catch(fail);
   else if (msg.type === 'generate') generate(msg).catch(fail);
   else if (msg.type === 'stop') running?.cancel();
   else if (msg.type === 'bench') {

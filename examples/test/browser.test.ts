@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '@legato/core';
 import { modelPath } from '../../testing/models.js';
@@ -44,8 +44,12 @@ afterAll(async () => {
 });
 
 /** Opens the page, loads the model by URL, completes PROMPT greedily; returns what the page shows. */
-async function runPage(served: Served, name: string): Promise<{ page: Page; problems: string[]; warnings: string[] }> {
-  const page = await browser!.newPage({ viewport: { width: 1000, height: 900 } });
+async function runPage(served: Served, name: string, context?: BrowserContext): Promise<{ page: Page; problems: string[]; warnings: string[]; modelRequests: string[] }> {
+  const page = await (context ?? browser!).newPage({ viewport: { width: 1000, height: 900 } });
+  const modelRequests: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.gguf')) modelRequests.push(r.url());
+  });
   const problems: string[] = [];
   const warnings: string[] = [];
   page.on('console', (m) => {
@@ -70,7 +74,7 @@ async function runPage(served: Served, name: string): Promise<{ page: Page; prob
   await page.click('#send');
   await page.waitForFunction(() => ['done', 'error', 'ready'].includes(document.body.dataset.state ?? '') && document.body.dataset.ids !== undefined || document.body.dataset.error, null, { timeout: 60_000 });
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  return { page, problems, warnings };
+  return { page, problems, warnings, modelRequests };
 }
 
 describe('the browser example in headless Chromium', () => {
@@ -100,6 +104,28 @@ describe('the browser example in headless Chromium', () => {
       expect(JSON.parse(chat.prompt!).length).toBeGreaterThan(5);
       await page.close();
     } finally {
+      await served.close();
+    }
+  });
+
+  it('a second visit loads the model from the Origin Private File System instead of downloading it', async () => {
+    const served: Served = await serveExample({ port: 0, models: dirname(MODEL) });
+    const context = await browser!.newContext();
+    try {
+      const first = await runPage(served, 'opfs-first', context);
+      expect(first.problems).toEqual([]);
+      expect(await first.page.evaluate(() => document.body.dataset.cached)).toBe('false');
+      expect(first.modelRequests.length).toBe(1);
+      await first.page.close();
+      const second = await runPage(served, 'opfs-second', context);
+      const state = await second.page.evaluate(() => ({ cached: document.body.dataset.cached, ids: document.body.dataset.ids, status: document.getElementById('status')!.textContent }));
+      expect(second.problems).toEqual([]);
+      expect(state.cached).toBe('true');
+      expect(state.status).toContain('from the browser cache');
+      expect(second.modelRequests).toEqual([]);
+      expect(JSON.parse(state.ids!)).toEqual(nodeIds);
+    } finally {
+      await context.close();
       await served.close();
     }
   });

@@ -44,6 +44,7 @@ export {
 
 // The engine: models, contexts, generations, the continuous-batching engine, and their errors.
 export { loadModel, LlamaModel, type LoadModelOptions, type ModelSource } from './engine/model.js';
+export { cachedModelSource, type CachedModelSource, type CachedModelSourceOptions } from './engine/model-cache.js';
 export { LlamaContext, type ContextOptions, type EvaluateOptions } from './engine/context.js';
 export { ChatSession, type ChatOptions, type ChatSessionOptions } from './engine/chat-session.js';
 export { Generation, type GeneratedToken, type GenerationResult, type FinishReason } from './engine/generation.js';
