@@ -8,8 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../../../testing/models.js';
+import { loadModel } from '@legato/core';
+import { modelPath, REPO_ROOT } from '../../../../testing/models.js';
 
 const APP = `import { loadModel, InferenceEngine, ChatSession } from '@legato/core';
 globalThis.legato = { loadModel, InferenceEngine, ChatSession };`;
@@ -79,6 +81,42 @@ describe('browser bundle', () => {
     expect(r.errors).toEqual([]);
     expectBrowserClean(r.outputFiles[0].text, r.metafile);
     expect(Object.keys(r.metafile.inputs).some((p) => p.includes('@legato/core/dist/browser/index.js'))).toBe(true);
+  });
+
+  it('the browser build itself (every browser twin, one thread) generates the ids Node does, from bytes', async () => {
+    // Run in Node, which has what the twins use (atob, TextDecoder, DataView, performance,
+    // MessageChannel, fetch) but no Worker: the team falls back to one thread, as a page would.
+    const out = join(tmpSource, 'legato-browser.mjs');
+    const r = await build({
+      stdin: { contents: "export * from '@legato/core';", resolveDir: join(REPO_ROOT, 'examples') },
+      bundle: true, platform: 'browser', format: 'esm', conditions: ['source'], outfile: out, logLevel: 'silent',
+      absWorkingDir: REPO_ROOT,
+    });
+    expect(r.errors).toEqual([]);
+    const browserBuild = (await import(pathToFileURL(out).href)) as typeof import('@legato/core');
+    const bytes = new Uint8Array(readFileSync(modelPath('stories260K.gguf')));
+    const greedy = async (lib: typeof import('@legato/core'), threads: number): Promise<{ ids: number[]; backend: string }> => {
+      const model = await lib.loadModel(bytes, { threads });
+      try {
+        const res = await model.createContext({ contextSize: 128 }).generate('Once upon a time', { maxTokens: 24, temperature: 0 }).result();
+        return { ids: res.ids, backend: model.backend.name };
+      } finally {
+        model.dispose();
+      }
+    };
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (m: unknown) => void warnings.push(String(m));
+    let fromBrowser: { ids: number[]; backend: string };
+    try {
+      fromBrowser = await greedy(browserBuild, 2);
+    } finally {
+      console.warn = warn;
+    }
+    const fromNode = await greedy({ loadModel } as typeof import('@legato/core'), 1);
+    expect(fromBrowser.ids).toEqual(fromNode.ids);
+    expect(fromBrowser.backend).toMatch(/single-thread fallback/);
+    expect(warnings.join('\n')).toContain('Legato runs on one thread: this context cannot start Web Workers');
   });
 
   it('fails without the browser twins (the check has teeth)', async () => {
