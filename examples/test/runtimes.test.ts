@@ -49,6 +49,8 @@ function run(runtime: string, script: string): string {
   // The Quick start names the model by a relative path: run it in the models folder.
   const r = spawnSync(cmd, args, { cwd: dirname(MODEL), encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
   expect(r.status, `${runtime} ${script}: ${r.stderr}`).toBe(0);
+  // Nothing on stderr: an error in a worker thread (say at shutdown) does not change the exit code.
+  expect(r.stderr.trim(), `${runtime} ${script}`).toBe('');
   return r.stdout;
 }
 

@@ -7,4 +7,5 @@ import { serveJobs } from './kernel-loop.mjs';
 const TEST_EXIT_CODE = 70;
 
 serveJobs(workerData, () => parentPort.postMessage('ready'), () => process.exit(TEST_EXIT_CODE));
-parentPort.close();
+// Deno's parentPort has no close(); ending the script ends the thread there.
+parentPort.close?.();
