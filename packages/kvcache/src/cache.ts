@@ -114,16 +114,29 @@ export class PagedKVCache {
     this.matchScratch = new Int32Array(numBlocks);
   }
 
-  /** The K/V storage as f32 elements; `layout` offsets index it. Throws for an f16 cache. */
+  /** The K/V storage as f32 elements; `layout` offsets index it. Throws unless the cache stores f32. */
   get f32(): Float32Array {
-    if (!this.f32View) throw new KVConfigError('this cache stores f16; use f16Bits');
+    if (!this.f32View) throw new KVConfigError(`this cache stores ${this.layout.elementType}; use ${this.layout.elementType === 'f16' ? 'f16Bits' : 'bytes'}`);
     return this.f32View;
   }
 
-  /** The K/V storage as raw f16 bit patterns; `layout` offsets index it. Throws for an f32 cache. */
+  /** The K/V storage as raw f16 bit patterns; `layout` offsets index it. Throws unless the cache stores f16. */
   get f16Bits(): Uint16Array {
-    if (!this.u16View) throw new KVConfigError('this cache stores f32; use f32');
+    if (!this.u16View) throw new KVConfigError(`this cache stores ${this.layout.elementType}; use ${this.layout.elementType === 'f32' ? 'f32' : 'bytes'}`);
     return this.u16View;
+  }
+
+  /**
+   * The K/V storage as bytes, whatever the element type: byte offset = `layout` offset ×
+   * `layout.elementBytes` (for q8_0 the two are the same).
+   */
+  get bytes(): Uint8Array {
+    return this.pool.bytes;
+  }
+
+  /** `slotOffset` in bytes from the start of `bytes` (what attention kernels are given). */
+  slotByteOffset(seq: number, pos: number, layer: number, kind: KVKind): number {
+    return this.slotOffset(seq, pos, layer, kind) * this.layout.elementBytes;
   }
 
   get gcPolicy(): GcPolicy {

@@ -11,16 +11,18 @@
  * Attention over one layer walks the block table and, per block, reads `blockSize` consecutive
  * K rows (and V rows) — a dense, stride-1 run per block, like a contiguous cache.
  *
- * Offsets are in elements of the element type (f32 or f16), relative to the start of the storage
- * region the cache was given (so `cache.f32[offset + d]` is element d of that row). A WASM kernel
- * addressing the whole memory adds `storageByteOffset` to `offset * elementBytes`.
+ * Offsets are in storage units, relative to the start of the storage region the cache was given:
+ * elements for f32 and f16 (so `cache.f32[offset + d]` is element d of that row), bytes for q8_0,
+ * whose rows are ggml blocks (32 int8 quants after an f16 scale, 34 bytes; each head whole blocks).
+ * `offset * elementBytes` is always the byte offset; a WASM kernel addressing the whole memory adds
+ * `storageByteOffset` to it.
  */
 
 /** Which of the two cached tensors: keys or values. */
 export type KVKind = 'k' | 'v';
 
-/** Element type of the cached K/V values. */
-export type KVElementType = 'f32' | 'f16';
+/** Element type of the cached K/V values (llama.cpp's cache types of the same names). */
+export type KVElementType = 'f32' | 'f16' | 'q8_0';
 
 /** The model dimensions that decide the size of a block. */
 export interface KVShape {
@@ -36,7 +38,10 @@ export interface KVShape {
   elementType?: KVElementType;
 }
 
-const ELEMENT_BYTES: Record<KVElementType, number> = { f32: 4, f16: 2 };
+/** Bytes per storage unit: an element for f32/f16, a byte of a q8_0 block. */
+const ELEMENT_BYTES: Record<KVElementType, number> = { f32: 4, f16: 2, q8_0: 1 };
+const Q8_0_BLOCK = 32;
+const Q8_0_BLOCK_BYTES = 34;
 const BLOCK_SIZES = [8, 16, 32];
 
 function positiveInteger(name: string, value: number): number {
@@ -51,19 +56,21 @@ export class KVStorageLayout {
   readonly headDim: number;
   readonly blockSize: number;
   readonly elementType: KVElementType;
-  /** Bytes per element: 4 for f32, 2 for f16. */
+  /** Bytes per storage unit (offsets count these): 4 for f32, 2 for f16, 1 for q8_0. */
   readonly elementBytes: number;
   /** log2(blockSize): `pos >> blockShift` is the block index of a position. */
   readonly blockShift: number;
   /** blockSize - 1: `pos & blockMask` is the slot of a position inside its block. */
   readonly blockMask: number;
-  /** Elements from one slot's row to the next slot's row: kvHeads * headDim. */
+  /** Units from one slot's row to the next slot's row: kvHeads * headDim elements (q8_0: their bytes). */
   readonly slotStride: number;
+  /** Bytes of one slot's row (kvHeads × headDim values in the element type). */
+  readonly rowBytes: number;
   /** Elements from a layer's K rows to its V rows in the same block: blockSize * slotStride. */
   readonly kindStride: number;
   /** Elements from one layer to the next in the same block: 2 * kindStride. */
   readonly layerStride: number;
-  /** Elements per block (all layers, K and V). */
+  /** Units per block (all layers, K and V). */
   readonly blockElements: number;
   /** Bytes per block (all layers, K and V). */
   readonly bytesPerBlock: number;
@@ -80,11 +87,16 @@ export class KVStorageLayout {
     }
     this.elementType = shape.elementType ?? 'f32';
     const elementBytes = ELEMENT_BYTES[this.elementType];
-    if (elementBytes === undefined) throw new RangeError(`unsupported KV element type ${String(this.elementType)}`);
+    if (elementBytes === undefined) throw new RangeError(`unsupported KV element type ${String(this.elementType).slice(0, 40)}`);
+    if (this.elementType === 'q8_0' && this.headDim % Q8_0_BLOCK !== 0) {
+      throw new RangeError(`a q8_0 KV cache needs a head size that is a multiple of ${Q8_0_BLOCK}, got ${this.headDim}`);
+    }
     this.elementBytes = elementBytes;
     this.blockShift = Math.log2(this.blockSize);
     this.blockMask = this.blockSize - 1;
-    this.slotStride = this.kvHeads * this.headDim;
+    const values = this.kvHeads * this.headDim;
+    this.slotStride = this.elementType === 'q8_0' ? (values / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES : values;
+    this.rowBytes = this.slotStride * elementBytes;
     this.kindStride = this.blockSize * this.slotStride;
     this.layerStride = 2 * this.kindStride;
     this.blockElements = this.layers * this.layerStride;
