@@ -147,12 +147,24 @@ const WLLAMA_SIDE = `async ({ url, threads, pp, tg, reps }) => {
   }
 }`;
 
+/** wllama's multi-threaded build can crawl on a busy machine (its threads spin): give up after this. */
+const WLLAMA_TIMEOUT_S = 600;
+
 async function wllamaSide(threads: number): Promise<(BenchResult & { promptTokens: number }) | { error: string }> {
   const args = { url: `${served.url}models/${basename(file!)}`, threads, pp, tg, reps };
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await (page.evaluate(`(${WLLAMA_SIDE})(${JSON.stringify(args)})`) as Promise<BenchResult & { promptTokens: number }>);
+    const run = page.evaluate(`(${WLLAMA_SIDE})(${JSON.stringify(args)})`) as Promise<BenchResult & { promptTokens: number }>;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no result within ${WLLAMA_TIMEOUT_S} s`)), WLLAMA_TIMEOUT_S * 1000);
+    });
+    return await Promise.race([run, limit]);
   } catch (e) {
+    // A fresh page ends whatever wllama still runs, so it does not slow the next measurements.
+    await page.goto(served.url, { waitUntil: 'load' }).catch(() => {});
     return { error: String((e as Error).message).split('\n')[0].slice(0, 120) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
