@@ -8,9 +8,10 @@
  * S_TG column (pl·ntg tokens over the decode time), with its default f16 KV cache.
  *
  *   node --conditions=source --import tsx benchmarks/batch.ts [--batches 1,2,4,8,16] [--npp 128]
- *        [--ntg 128] [--threads 2] [--type Q4_0] [--shape tinyllama-1.1b] [--reps 1] [--native] [--json]
+ *        [--ntg 128] [--threads 2] [--type Q4_0] [--shape tinyllama-1.1b] [--reps 1] [--native | --legato-only] [--json]
  *
- * The anchor runs if the native build is cached, or with --native (which builds it, minutes).
+ * The anchor runs if the native build is cached, or with --native (which builds it, minutes);
+ * --legato-only skips it (profiling).
  * Decode is measured over the window where every sequence of the batch is decoding: from the
  * latest first token (the prompts are prefilled by then) to the earliest last token, counting the
  * tokens emitted inside it; ITL percentiles pool the gaps inside that window over all sequences.
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     shape: { type: 'string', default: 'tinyllama-1.1b' },
     reps: { type: 'string', default: '1' },
     native: { type: 'boolean', default: false },
+    'legato-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -65,6 +67,7 @@ if (!existsSync(file)) {
 
 /** llama-batched-bench's S_TG per npl, or undefined when there is no native build to run. */
 function nativeAnchor(): Map<number, number> | undefined {
+  if (values['legato-only']) return undefined;
   const native = values.native ? buildNativeLlamaCpp({ log }) : findNativeLlamaCpp();
   if (!native) {
     log('llama.cpp anchor skipped: no native build cached (pass --native to build it)');

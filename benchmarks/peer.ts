@@ -127,6 +127,7 @@ for (const type of values.types!.split(',')) {
       rows.push(c
         ? `| ${shape.name} | ${type.padEnd(6)} | ${test.padEnd(6)} | ${threads} | ${cell(a)} | ${cell(b)} | ${cell(c)} | ${row.ratio.toFixed(3)} | ${row.ratio_native!.toFixed(3)} | ${row.ratio_best!.toFixed(3)} | ${row.legato_rss_mb} | ${row.llamacpp_rss_mb} | ${row.native_rss_mb} |`
         : `| ${shape.name} | ${type.padEnd(6)} | ${test.padEnd(6)} | ${threads} | ${cell(a)} | ${cell(b)} | ${row.ratio.toFixed(3)} | ${row.legato_rss_mb} | ${row.llamacpp_rss_mb} |`);
+      log(rows[rows.length - 1]); // progress: long runs on a busy machine keep what they measured
       const key = `${type} ${test}`;
       if (threads === threadCounts[0]) first[key] = { legato: mean(a), llamacpp: mean(b), native: c ? mean(c) : NaN };
       else {
