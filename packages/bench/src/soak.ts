@@ -5,7 +5,7 @@
  * leaked (the pool's full audit), every generation settled, memory did not grow, and the requests
  * that completed produced the same text as the same seeds run alone.
  */
-import { InferenceEngine, InvalidOptionError, type Generation, type GenerateOptions, type LlamaModel } from '@legato/core';
+import { DEFAULT_KV_TYPE, InferenceEngine, InvalidOptionError, kvBytesPerToken, type Generation, type GenerateOptions, type LlamaModel } from '@legato/core';
 import { Rng } from './random.js';
 
 export interface SoakOptions {
@@ -109,7 +109,7 @@ export async function runSoak(model: LlamaModel, o: SoakOptions): Promise<SoakRe
   const contextSize = o.contextSize ?? 256;
   const maxSequences = o.maxSequences ?? 8;
   const c = model.config;
-  const bytesPerToken = 2 * c.nLayers * c.kvDim * 4;
+  const bytesPerToken = kvBytesPerToken(c.nLayers, c.kvDim, DEFAULT_KV_TYPE); // the engine's cache type
   const controllers = new Map<number, AbortController>();
   const engine = new InferenceEngine(model, {
     contextSize,

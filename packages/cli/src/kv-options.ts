@@ -1,5 +1,6 @@
-/** Parsing the KV-cache flags shared by `run`, `bench` and `lab`. */
+/** Parsing the KV-cache flags shared by `run`, `serve`, `chat`, `bench` and `lab`. */
 import type { GcConfig } from '@legato/kvcache';
+import { KV_TYPES, isKVType, type KVType } from '@legato/quant';
 import { UsageError } from './usage.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
@@ -50,7 +51,15 @@ export function parseBlockSize(v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/** `--kv-type f32|f16|q8_0` (llama.cpp's `-ctk/-ctv`); undefined leaves the default (f16). */
+export function parseKvType(v: string | undefined): KVType | undefined {
+  if (v === undefined) return undefined;
+  if (!isKVType(v)) throw new UsageError(`--kv-type must be ${KV_TYPES.join(', ')}, got "${v.slice(0, 40)}"`);
+  return v;
+}
+
 export const KV_FLAGS = {
+  'kv-type': { type: 'string' },
   'block-size': { type: 'string' },
   'kv-memory': { type: 'string' },
   gc: { type: 'string' },
@@ -58,14 +67,18 @@ export const KV_FLAGS = {
 } as const;
 
 export interface KvFlagValues {
+  'kv-type'?: string;
   'block-size'?: string;
   'kv-memory'?: string;
   gc?: string;
   'no-prefix-cache'?: boolean;
 }
 
-export function kvContextOptions(v: KvFlagValues): { blockSize?: number; kvMemoryBytes?: number; gc?: GcConfig; prefixCaching: boolean } {
+export function kvContextOptions(v: KvFlagValues): {
+  kvType?: KVType; blockSize?: number; kvMemoryBytes?: number; gc?: GcConfig; prefixCaching: boolean;
+} {
   return {
+    kvType: parseKvType(v['kv-type']),
     blockSize: parseBlockSize(v['block-size']),
     kvMemoryBytes: v['kv-memory'] === undefined ? undefined : parseBytes('kv-memory', v['kv-memory']),
     gc: v.gc === undefined ? undefined : parseGc(v.gc),

@@ -55,6 +55,9 @@ export { ContextOverflowError, ContextBusyError, DisposedError } from './engine/
 /** Thrown through a generation when a compute worker exits or traps (the team recovers) or stops making progress. */
 export { WorkerCrashedError, WorkerStalledError } from '@legato/quant';
 export { KVCacheOutOfBlocksError } from '@legato/kvcache';
+/** KV cache element types (`kvType` of contexts and engines) and what a token of context costs in each. */
+export { KV_TYPES, DEFAULT_KV_TYPE, type KVType } from '@legato/quant';
+export { kvBytesPerToken } from './model/kv-cache.js';
 export {
   InferenceEngine,
   type EngineOptions,

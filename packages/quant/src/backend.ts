@@ -2,6 +2,7 @@
  * The seam between the model and the arithmetic: the forward pass asks a backend for matrix
  * products and never cares whether they run in plain TypeScript, WASM SIMD, or across threads.
  */
+import type { KVType } from './kv-types.js';
 import type { GGMLType } from './types.js';
 
 /** A weight matrix in the arena: `rows` rows of `cols` elements, stored row after row in `type`. */
@@ -40,17 +41,18 @@ export interface ComputeBackend {
   matmul(w: WeightRef, x: Float32Array, nTokens: number, out: Float32Array): void;
   /**
    * Causal grouped-query attention for tokens [t0, t1) of a batch, all of ONE sequence whose K/V
-   * rows live in `kv`. For each token t and query head h:
+   * rows live in `kv`, stored as `kvType` (see kv-types.ts). For each token t and query head h:
    *   out[t][h] = Σ_{p < lens[t]} softmax_p(cap(scale · q[t][h]·K_p)) · V_p   (cap: `shape.softcap`, if set)
    * where q and out are [token][nHeads·headDim] (token t's row at t·nHeads·headDim), and position
-   * p's K and V rows start at kv[rows[2p]] and kv[rows[2p+1]] (KV head g at + g·headDim): element
-   * offsets as the KV cache's kOffset/vOffset return them, so contiguous and paged caches both
-   * work. lens[t] ≥ 1 is the number of positions token t sees (its position + 1); `rows` covers
-   * the largest. Views of the arena for the WASM backend (anything else takes the reference path).
+   * p's K and V rows start at bytes rows[2p] and rows[2p+1] of `kv` (KV head g at + g·kvRowBytes(
+   * kvType, headDim)): byte offsets as the KV cache's kOffset/vOffset return them, so contiguous
+   * and paged caches both work. The cache is read in place in its type. lens[t] ≥ 1 is the number
+   * of positions token t sees (its position + 1); `rows` covers the largest. Views of the arena for
+   * the WASM backend (anything else takes the reference path).
    */
   attention(
-    shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
-    out: Float32Array,
+    shape: AttentionShape, q: Float32Array, kv: Uint8Array, kvType: KVType, rows: Int32Array, lens: Int32Array,
+    t0: number, t1: number, out: Float32Array,
   ): void;
   /**
    * SwiGLU in place: gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i] for i < n.

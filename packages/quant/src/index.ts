@@ -5,6 +5,7 @@
 export * from './types.js';
 export * from './arena.js';
 export * from './backend.js';
+export * from './kv-types.js';
 export * from './formats/index.js';
 export * from './reference/matmul.js';
 export * from './reference/dequantize.js';

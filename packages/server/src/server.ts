@@ -67,6 +67,7 @@ export async function startServer(o: ServeOptions): Promise<LegatoServer> {
         contextSize,
         maxSequences: o.maxSequences,
         maxBatchTokens: o.maxBatchTokens,
+        kvType: o.kvType,
         blockSize: o.blockSize,
         kvMemoryBytes: o.kvMemoryBytes,
         gc: o.gc,

@@ -25,7 +25,7 @@ const USAGE = 'legato bench [-m model.gguf] [-p 512] [-n 128] [--pg 512,128] [-r
   '[--shape tiny-15m] [--type Q4_0] [--out dir] [--json]\n' +
   '       legato bench serve [-m model.gguf] [--num-prompts 32] [--input-len 64] [--output-len 64] [--range-ratio 0] ' +
   '[--request-rate inf] [--burstiness 1] [--max-concurrency n] [--goodput ttft:MS tpot:MS e2el:MS] [--max-num-seqs 8] ' +
-  '[--max-batch-tokens 256] [--block-size 16] [--kv-memory SIZE] [--gc POLICY] [--no-prefix-cache] [--seed 0] [--out dir] [--json]\n' +
+  '[--max-batch-tokens 256] [--kv-type f16] [--block-size 16] [--kv-memory SIZE] [--gc POLICY] [--no-prefix-cache] [--seed 0] [--out dir] [--json]\n' +
   '       legato bench serve --url http://host:port …  (any OpenAI-compatible server; see legato bench serve --url x --help)';
 
 const MODEL_OPTIONS = {
@@ -158,6 +158,7 @@ async function serve(argv: string[]): Promise<void> {
       engine: {
         maxSequences: intOption('--max-num-seqs', values['max-num-seqs'], 1),
         maxBatchTokens: intOption('--max-batch-tokens', values['max-batch-tokens'], 1),
+        kvType: kv.kvType,
         blockSize: kv.blockSize,
         kvMemoryBytes: kv.kvMemoryBytes,
         gc: kv.gc,

@@ -7,8 +7,9 @@
 import { createInterface } from 'node:readline';
 import { floatOption, info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 import { openModel } from '../open-model.js';
+import { parseKvType } from '../kv-options.js';
 
-const USAGE = 'legato chat <model.gguf> [--system text] [--stats] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--ctx n] [--threads n] [--backend auto|wasm|reference]';
+const USAGE = 'legato chat <model.gguf> [--system text] [--stats] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--ctx n] [--kv-type f16|f32|q8_0] [--threads n] [--backend auto|wasm|reference]';
 
 const HELP = `commands: /reset (forget the conversation), /system <text> (set the system message; empty removes it), /stats (toggle TTFT and tok/s after each reply), /exit`;
 
@@ -26,6 +27,7 @@ export async function chat(argv: string[]): Promise<void> {
       'top-p': { type: 'string' },
       'min-p': { type: 'string' },
       ctx: { type: 'string', short: 'c' },
+      'kv-type': { type: 'string' },
       threads: { type: 'string', short: 't' },
       backend: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -48,7 +50,7 @@ export async function chat(argv: string[]): Promise<void> {
 
   const model = await openModel(path, { threads, backend: backend as 'auto' | 'wasm' | 'reference' | undefined });
   const { ChatSession } = await import('@legato/core');
-  const session = new ChatSession(model.createContext({ contextSize }), { system: values.system });
+  const session = new ChatSession(model.createContext({ contextSize, kvType: parseKvType(values['kv-type']) }), { system: values.system });
   const interactive = process.stdin.isTTY === true;
   let stats = values.stats;
   let replying: { cancel(): void } | undefined;

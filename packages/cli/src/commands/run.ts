@@ -3,7 +3,7 @@ import { floatOption, info, intOption, parseCommandArgs, requirePositional, Usag
 import { openModel } from '../open-model.js';
 import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
 
-const USAGE = 'legato run <model.gguf> -p <prompt> [--chat [--system text]] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--json]';
+const USAGE = 'legato run <model.gguf> -p <prompt> [--chat [--system text]] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--kv-type f16|f32|q8_0] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] [--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs('run', {

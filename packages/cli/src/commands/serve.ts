@@ -9,7 +9,7 @@ import { checkModelPath } from '../open-model.js';
 import { info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 
 const USAGE = 'legato serve <model.gguf> [--host 127.0.0.1] [--port 8080] [--model-name name] [--ctx-size n] [--max-num-seqs 8] ' +
-  '[--max-num-batched-tokens 256] [--max-queue n] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] ' +
+  '[--max-num-batched-tokens 256] [--max-queue n] [--kv-type f16|f32|q8_0] [--block-size 8|16|32] [--kv-memory 256MiB] [--gc off|eager|periodic[:N]|incremental[:budget]] ' +
   '[--no-prefix-cache] [--threads n] [--backend auto|wasm|reference] [--api-key key] [--cors origin] [--drain-timeout 30] [--body-limit 4MiB] [--log]';
 
 export async function serve(argv: string[]): Promise<void> {

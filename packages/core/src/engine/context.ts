@@ -4,6 +4,7 @@
  * perplexity). Its KV pool and scratch are carved from the model's arena once, when it is made.
  */
 import type { GcConfig } from '@legato/kvcache';
+import type { KVType } from '@legato/quant';
 import { InvalidOptionError } from '../errors.js';
 import { InferenceEngine, defaultContextSize } from './engine.js';
 import { ContextBusyError, DisposedError } from './errors.js';
@@ -26,6 +27,8 @@ export interface ContextOptions {
    * one needs the room, so a shared prefix is still reused.
    */
   kvMemoryBytes?: number;
+  /** Element type of the cached K/V rows (llama.cpp's `-ctk/-ctv`): 'f16' (default), 'f32' or 'q8_0'. */
+  kvType?: KVType;
   /** The KV cache's garbage collector. Default `{ policy: 'eager' }`. */
   gc?: GcConfig;
   /** Reuse the KV blocks of an earlier generation's identical prompt prefix. Default true. */
@@ -59,6 +62,7 @@ export class LlamaContext {
       maxBatchTokens: batchSize,
       blockSize: options.blockSize,
       kvMemoryBytes: options.kvMemoryBytes,
+      kvType: options.kvType,
       gc: options.gc,
       prefixCaching: options.prefixCaching,
     });

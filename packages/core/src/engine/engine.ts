@@ -19,6 +19,9 @@ import { Request } from './request.js';
 import { Scheduler } from './scheduler.js';
 import { SinglePool, type KVPools } from '../model/paged-kv-cache.js';
 import { HybridKVPools, hasSlidingWindowGroup } from '../model/hybrid-kv-cache.js';
+import { resolveKVType } from '../model/kv-type-option.js';
+import { kvBytesPerToken } from '../model/kv-cache.js';
+import type { KVType } from '@legato/quant';
 import { nextTurn } from '#platform/turn';
 
 /** What the engine tells an observer (a metrics collector) as it works; ids are request ids. */
@@ -55,6 +58,11 @@ export interface EngineOptions {
   blockSize?: number;
   /** Bytes of KV block pool. Default: every sequence at full context. */
   kvMemoryBytes?: number;
+  /**
+   * Element type of the cached K and V rows (llama.cpp's `-ctk/-ctv`): 'f16' (default, as in
+   * llama.cpp), 'f32', or 'q8_0' (ggml's 8-bit blocks; needs a head size that is a multiple of 32).
+   */
+  kvType?: KVType;
   /** The KV cache's garbage collector. Default `{ policy: 'eager' }`. */
   gc?: GcConfig;
   /** Reuse the KV blocks of identical prompt prefixes across requests. Default true. */
@@ -115,7 +123,8 @@ export class InferenceEngine {
     this.maxBatchTokens = Math.max(optionalInteger('maxBatchTokens', options.maxBatchTokens, 256, 1, 1 << 16), this.maxSequences);
     const blockSize = optionalInteger('blockSize', options.blockSize, 16, 1);
     if (blockSize !== 8 && blockSize !== 16 && blockSize !== 32) throw new InvalidOptionError('blockSize', '8, 16 or 32', blockSize);
-    const bytesPerToken = 2 * c.nLayers * c.kvDim * 4;
+    const kvType = resolveKVType(options.kvType, c.headDim);
+    const bytesPerToken = kvBytesPerToken(c.nLayers, c.kvDim, kvType);
     const blocksPerSeq = Math.ceil(this.contextSize / blockSize);
     const kvMemoryBytes = optionalInteger('kvMemoryBytes', options.kvMemoryBytes, this.maxSequences * blocksPerSeq * blockSize * bytesPerToken, 1);
     if (kvMemoryBytes < blockSize * bytesPerToken) throw new InvalidOptionError('kvMemoryBytes', `at least one block (${blockSize * bytesPerToken} bytes)`, kvMemoryBytes);
@@ -123,7 +132,7 @@ export class InferenceEngine {
     if (options.slidingWindowPool !== false && hasSlidingWindowGroup(c)) {
       const hybrid = new HybridKVPools(c, {
         blockSize, contextSize: this.contextSize, maxSequences: this.maxSequences, maxBatchTokens: this.maxBatchTokens,
-        memoryBytes: options.kvMemoryBytes, gc: options.gc, prefixCaching: options.prefixCaching ?? true,
+        memoryBytes: options.kvMemoryBytes, gc: options.gc, prefixCaching: options.prefixCaching ?? true, kvType,
         alloc: (n) => {
           const byteOffset = arena.alloc(n);
           return { buffer: arena.buffer, byteOffset };
@@ -139,6 +148,7 @@ export class InferenceEngine {
         kvHeads: c.nKVHeads,
         headDim: c.headDim,
         blockSize,
+        elementType: kvType,
         memoryBytes: kvMemoryBytes,
         gc: options.gc,
         prefixCaching: options.prefixCaching ?? true,

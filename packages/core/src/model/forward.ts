@@ -10,7 +10,7 @@
  * them), so prefill is not a loop of decodes. Every buffer is carved from the arena once, when the
  * forward pass is built; `run` allocates nothing.
  */
-import { getFormat, type Arena, type AttentionShape, type ComputeBackend, type WeightRef } from '@legato/quant';
+import { getFormat, storeKVRow, type Arena, type AttentionShape, type ComputeBackend, type WeightRef } from '@legato/quant';
 import type { LlamaConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
 import { addInPlace, addRows, copyColumns, gegluTanh, rmsNorm, rmsNormHeads, rope, ropeTable, scaleInPlace, softcapInPlace } from './ops.js';
@@ -43,7 +43,7 @@ export class LlamaForward {
   private readonly k: Float32Array;
   private readonly v: Float32Array;
   private readonly att: Float32Array;
-  /** Per position p < maxContext of the sequence being attended: K and V row offsets (rows[2p], rows[2p+1]). */
+  /** Per position p < maxContext of the sequence being attended: K and V row byte offsets (rows[2p], rows[2p+1]). */
   private readonly kvRows: Int32Array;
   /** Per batch token: how many positions it attends to. */
   private readonly attLens: Int32Array;
@@ -195,12 +195,9 @@ export class LlamaForward {
         if (L.kNorm) rmsNormHeads(k, t * kvDim, nKVHeads, headDim, L.kNorm, this.eps);
         rope(q, t * qDim, nHeads, headDim, c.ropeDim, pos, ropeT, this.neox);
         rope(k, t * kvDim, nKVHeads, headDim, c.ropeDim, pos, ropeT, this.neox);
-        const ko = cache.kOffset(l, pos);
-        const vo = cache.vOffset(l, pos);
-        for (let i = 0; i < kvDim; i++) {
-          kv[ko + i] = k[t * kvDim + i];
-          kv[vo + i] = v[t * kvDim + i];
-        }
+        // Rounded to the cache's type here, once; attention reads the stored rows in place.
+        storeKVRow(cache.type, k, t * kvDim, kv, cache.kOffset(l, pos), kvDim);
+        storeKVRow(cache.type, v, t * kvDim, kv, cache.vOffset(l, pos), kvDim);
       }
       this.attend(l, window, n);
       this.matmul(L.wo, att, n, xb);
@@ -264,7 +261,7 @@ export class LlamaForward {
         rows[j] = cache.kOffset(l, p);
         rows[j + 1] = cache.vOffset(l, p);
       }
-      this.backend.attention(this.attShape, this.q, cache.data, rows, this.winLens, t0, t1, this.att);
+      this.backend.attention(this.attShape, this.q, cache.data, cache.type, rows, this.winLens, t0, t1, this.att);
       t0 = t1;
     }
   }

@@ -16,6 +16,7 @@
  * prompt's window blocks are committed (hashed) just before they are released, even mid-prefill.
  */
 import { KVCacheOutOfBlocksError, KVPositionError, PagedKVCache, type GcConfig, type KVStorage } from '@legato/kvcache';
+import { kvRowBytes, type KVType } from '@legato/quant';
 import type { LlamaConfig } from './config.js';
 import type { KVPools, SequenceKV } from './paged-kv-cache.js';
 
@@ -29,6 +30,8 @@ export interface HybridKVPoolsOptions {
   memoryBytes?: number;
   gc?: GcConfig;
   prefixCaching: boolean;
+  /** Element type of both pools' rows. Default 'f32'. */
+  kvType?: KVType;
   /** Carves `bytes` of zeroed memory (a region of the arena): its buffer (read after carving) and offset. */
   alloc: (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number };
 }
@@ -53,9 +56,10 @@ export class HybridKVPools implements KVPools {
   readonly window: PagedKVCache;
   /** W: a sliding-window layer at position p reads positions (p − W, p]. */
   readonly slidingWindow: number;
-  /** Both pools, as one array: the global pool at 0, the window pool at `windowBase`. */
-  readonly data: Float32Array;
+  /** Both pools, as one byte array: the global pool at 0, the window pool at byte `windowBase`. */
+  readonly data: Uint8Array;
   readonly windowBase: number;
+  readonly kvType: KVType;
   /** Per model layer: 1 when it is in the window group. */
   readonly group: Uint8Array;
   /** Per model layer: its index within its group's pool. */
@@ -73,7 +77,8 @@ export class HybridKVPools implements KVPools {
     for (let l = 0; l < n; l++) this.index[l] = this.group[l] === 1 ? nWindow++ : l - nWindow;
     const nGlobal = n - nWindow;
     const bs = o.blockSize;
-    const rowBytes = 2 * config.kvDim * 4 * bs; // K and V of one layer of one block
+    this.kvType = o.kvType ?? 'f32';
+    const rowBytes = 2 * kvRowBytes(this.kvType, config.kvDim) * bs; // K and V of one layer of one block
     const globalBlockBytes = nGlobal * rowBytes;
     const windowBlockBytes = nWindow * rowBytes;
     const perSeqGlobal = Math.ceil(o.contextSize / bs);
@@ -96,11 +101,13 @@ export class HybridKVPools implements KVPools {
     const { buffer, byteOffset } = o.alloc(globalBytes + windowBytes);
     this.region = byteOffset;
     const storage = (at: number, byteLength: number): KVStorage => ({ buffer, byteOffset: at, byteLength, zeroed: true });
-    const common = { kvHeads: config.nKVHeads, headDim: config.headDim, blockSize: bs, gc: o.gc, prefixCaching: o.prefixCaching };
+    const common = {
+      kvHeads: config.nKVHeads, headDim: config.headDim, blockSize: bs, elementType: this.kvType, gc: o.gc, prefixCaching: o.prefixCaching,
+    };
     this.global = new PagedKVCache({ ...common, layers: nGlobal, storage: storage(this.region, globalBytes) });
     this.window = new PagedKVCache({ ...common, layers: nWindow, storage: storage(this.region + globalBytes, windowBytes) });
-    this.data = new Float32Array(buffer, this.region, (globalBytes + windowBytes) / 4);
-    this.windowBase = globalBytes / 4;
+    this.data = new Uint8Array(buffer, this.region, globalBytes + windowBytes);
+    this.windowBase = globalBytes;
   }
 
   hasFreeBlock(): boolean {
@@ -127,7 +134,9 @@ export class HybridKVPools implements KVPools {
 /** One sequence over both groups, read by the forward pass through the KVCache interface. */
 export class HybridSequenceKV implements SequenceKV {
   readonly kvDim: number;
-  readonly data: Float32Array;
+  readonly type: KVType;
+  readonly data: Uint8Array;
+  private readonly unitBytes: number;
   private readonly global: PagedKVCache;
   private readonly window: PagedKVCache;
   private readonly group: Uint8Array;
@@ -151,7 +160,9 @@ export class HybridSequenceKV implements SequenceKV {
     this.group = pools.group;
     this.index = pools.index;
     this.windowBase = pools.windowBase;
-    this.kvDim = pools.global.layout.slotStride;
+    this.kvDim = pools.global.layout.kvHeads * pools.global.layout.headDim;
+    this.type = pools.kvType;
+    this.unitBytes = pools.global.layout.elementBytes;
     this.data = pools.data;
   }
 
@@ -206,15 +217,15 @@ export class HybridSequenceKV implements SequenceKV {
   }
 
   kOffset(layer: number, pos: number): number {
-    if (this.group[layer] === 0) return this.global.slotOffset(this.globalSeq, pos, this.index[layer], 'k');
+    if (this.group[layer] === 0) return this.global.slotOffset(this.globalSeq, pos, this.index[layer], 'k') * this.unitBytes;
     if (pos < this.windowStart) this.released(pos);
-    return this.windowBase + this.window.slotOffset(this.windowSeq, pos, this.index[layer], 'k');
+    return this.windowBase + this.window.slotOffset(this.windowSeq, pos, this.index[layer], 'k') * this.unitBytes;
   }
 
   vOffset(layer: number, pos: number): number {
-    if (this.group[layer] === 0) return this.global.slotOffset(this.globalSeq, pos, this.index[layer], 'v');
+    if (this.group[layer] === 0) return this.global.slotOffset(this.globalSeq, pos, this.index[layer], 'v') * this.unitBytes;
     if (pos < this.windowStart) this.released(pos);
-    return this.windowBase + this.window.slotOffset(this.windowSeq, pos, this.index[layer], 'v');
+    return this.windowBase + this.window.slotOffset(this.windowSeq, pos, this.index[layer], 'v') * this.unitBytes;
   }
 
   truncate(length: number): void {

@@ -4,6 +4,7 @@
  * the sequence's block table (PagedAttention). Blocks are allocated as positions are reserved.
  */
 import { KVCacheOutOfBlocksError, type PagedKVCache } from '@legato/kvcache';
+import type { KVType } from '@legato/quant';
 import type { KVCache } from './kv-cache.js';
 
 /** A sequence's KV as the scheduler sees it: the forward pass's view plus block accounting. */
@@ -33,7 +34,9 @@ export interface KVPools {
 
 export class PagedSequenceKV implements SequenceKV {
   readonly kvDim: number;
-  readonly data: Float32Array;
+  readonly type: KVType;
+  readonly data: Uint8Array;
+  private readonly unitBytes: number;
 
   constructor(
     readonly pool: PagedKVCache,
@@ -41,8 +44,10 @@ export class PagedSequenceKV implements SequenceKV {
     /** Positions this sequence may reach (the context size). */
     readonly capacity: number,
   ) {
-    this.kvDim = pool.layout.slotStride;
-    this.data = pool.f32;
+    this.kvDim = pool.layout.kvHeads * pool.layout.headDim;
+    this.type = pool.layout.elementType;
+    this.data = pool.bytes;
+    this.unitBytes = pool.layout.elementBytes;
   }
 
   /** Positions whose K/V are already present (reused prefix blocks count). */
@@ -69,11 +74,11 @@ export class PagedSequenceKV implements SequenceKV {
   }
 
   kOffset(layer: number, pos: number): number {
-    return this.pool.slotOffset(this.seq, pos, layer, 'k');
+    return this.pool.slotOffset(this.seq, pos, layer, 'k') * this.unitBytes;
   }
 
   vOffset(layer: number, pos: number): number {
-    return this.pool.slotOffset(this.seq, pos, layer, 'v');
+    return this.pool.slotOffset(this.seq, pos, layer, 'v') * this.unitBytes;
   }
 
   truncate(length: number): void {

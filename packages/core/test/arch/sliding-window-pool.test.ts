@@ -139,7 +139,7 @@ describe.each(['tiny-gemma2', 'tiny-gemma3'])('%s with a sliding-window pool', (
     // sequences of ~180 tokens fit, so the scheduler must preempt.
     const c = model.config;
     const nWindow = c.swaLayers.reduce((a, x) => a + x, 0);
-    const rowBytes = 2 * c.kvDim * 4 * BLOCK;
+    const rowBytes = 2 * c.kvDim * 2 * BLOCK; // f16, the default KV type
     const perSequence = (CONTEXT / BLOCK) * (c.nLayers - nWindow) * rowBytes + windowBlocksPerSequence(c.slidingWindow, 16, BLOCK, CONTEXT) * nWindow * rowBytes;
     const e = engine({ kvMemoryBytes: Math.floor(1.5 * perSequence) });
     const gens = [0, 1, 2, 3, 4, 5].map((i) => {

@@ -41,9 +41,10 @@ async function logitsOf(m: LlamaModel, ids: number[], opts: object): Promise<Flo
 /** The oracle: the forward pass over one contiguous cache, token by token (decode) or all at once. */
 function contiguousRun(m: LlamaModel, prompt: number[], n: number): { ids: number[]; logits: Float32Array[] } {
   const c = m.config;
-  const kvFloats = ContiguousKVCache.floatsNeeded(c.nLayers, 128, c.kvDim);
-  const at = m.arena.allocF32(kvFloats);
-  const kv = new ContiguousKVCache(at, c.nLayers, 128, c.kvDim);
+  // The engine's default cache type (f16), so both store the same rounded rows.
+  const bytes = ContiguousKVCache.bytesNeeded(c.nLayers, 128, c.kvDim, 'f16');
+  const at = m.arena.alloc(bytes);
+  const kv = new ContiguousKVCache(m.arena.u8(at, bytes), c.nLayers, 128, c.kvDim, 'f16');
   const fwd = new LlamaForward(c, m.weights, m.backend, m.arena, { maxBatch: 128, maxContext: 128 });
   try {
     let logits = fwd.run(prompt, prompt.length, 0, kv);
@@ -60,7 +61,7 @@ function contiguousRun(m: LlamaModel, prompt: number[], n: number): { ids: numbe
     return { ids, logits: all.map((_, i) => allLogits.slice(i * V, (i + 1) * V)) };
   } finally {
     fwd.dispose();
-    m.arena.free(at.byteOffset);
+    m.arena.free(at);
   }
 }
 
@@ -111,7 +112,7 @@ describe('paged attention', () => {
   it('a request that cannot fit the KV pool even alone fails with a typed error instead of recomputing forever', async () => {
     const m = await loadModel(modelPath('stories260K.gguf'), { backend: 'reference' });
     models.push(m);
-    const bytesPerBlock = 2 * 5 * 32 * 4 * 16; // K+V, 5 layers, kvDim 32, f32, 16 slots
+    const bytesPerBlock = 2 * 5 * 32 * 2 * 16; // K+V, 5 layers, kvDim 32, f16 (the default KV type), 16 slots
     const ctx = m.createContext({ contextSize: 512, blockSize: 16, kvMemoryBytes: 4 * bytesPerBlock });
     const gen = ctx.generate('Once upon a time', { temperature: 0, maxTokens: 200, ignoreEos: true });
     const e = await gen.result().catch((x) => x);

@@ -46,7 +46,7 @@ describe('InferenceEngine (continuous batching)', () => {
 
   it('preempts by recompute when KV blocks run out, without changing any output', async () => {
     const expected = await Promise.all(PROMPTS.map((p) => alone(p, 40)));
-    const bytesPerBlock = 2 * 5 * 32 * 4 * 8;
+    const bytesPerBlock = 2 * 5 * 32 * 2 * 8; // K+V, 5 layers, kvDim 32, f16 (the default KV type), 8 slots
     // 12 blocks of 8 = 96 slots for 5 requests of ~50 tokens each: they cannot all fit.
     const engine = new InferenceEngine(model, { contextSize: 256, maxSequences: 5, maxBatchTokens: 32, blockSize: 8, kvMemoryBytes: 12 * bytesPerBlock });
     const results = await Promise.all(PROMPTS.map((p) => engine.submit(p, { temperature: 0, maxTokens: 40, ignoreEos: true }).result()));

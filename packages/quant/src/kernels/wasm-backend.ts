@@ -13,6 +13,7 @@ import { threadsUnavailableReason } from '#platform/threads';
 import { ARENA_RESERVED_BYTES } from '../arena.js';
 import type { Arena } from '../arena.js';
 import type { AttentionShape, ComputeBackend, WeightRef } from '../backend.js';
+import { kvGGMLType, kvTypeUnsupportedReason, type KVType } from '../kv-types.js';
 import { ReferenceBackend, swigluRef } from '../reference/backend.js';
 import { matmulRef } from '../reference/matmul.js';
 import { GGMLType, rowBytes, typeName } from '../types.js';
@@ -227,20 +228,22 @@ export class WasmBackend implements ComputeBackend {
   }
 
   /**
-   * ComputeBackend.attention in WASM SIMD (assembly/attention.ts), its (token, head) items split
-   * across the team when the work is large enough. Results do not depend on the thread count:
-   * each item is computed whole by one thread. Arguments outside the arena, a head size that is
-   * not a multiple of 4, or a soft-cap take the reference path.
+   * ComputeBackend.attention in WASM SIMD (assembly/attention.ts, reading f32, f16 or q8_0 rows in
+   * place), its (token, head) items split across the team when the work is large enough. Results
+   * do not depend on the thread count: each item is computed whole by one thread. Arguments outside
+   * the arena, a head size that is not a multiple of 4, or a soft-cap take the reference path.
    */
   attention(
-    shape: AttentionShape, q: Float32Array, kv: Float32Array, rows: Int32Array, lens: Int32Array, t0: number, t1: number,
-    out: Float32Array,
+    shape: AttentionShape, q: Float32Array, kv: Uint8Array, kvType: KVType, rows: Int32Array, lens: Int32Array,
+    t0: number, t1: number, out: Float32Array,
   ): void {
     if (this.disposed) throw new Error('WasmBackend: used after dispose()');
     if (t1 <= t0) return;
     const { nHeads, nKVHeads, headDim } = shape;
     const dim = nHeads * headDim;
     if (q.length < t1 * dim || out.length < t1 * dim) throw new RangeError(`attention: q and out need ${t1 * dim} values`);
+    const unsupported = kvTypeUnsupportedReason(kvType, headDim);
+    if (unsupported !== undefined) throw new RangeError(`attention: ${unsupported}`);
     let work = 0;
     let maxLen = 0;
     for (let t = t0; t < t1; t++) {
@@ -253,7 +256,7 @@ export class WasmBackend implements ComputeBackend {
     // The WASM kernel has no soft-cap (Gemma 2): such models take the reference path.
     if ((headDim & 3) !== 0 || nHeads % nKVHeads !== 0 || (shape.softcap ?? 0) > 0 ||
         !this.inArena(q) || !this.inArena(kv) || !this.inArena(rows) || !this.inArena(lens) || !this.inArena(out)) {
-      (this.refAttention ??= new ReferenceBackend()).attention(shape, q, kv, rows, lens, t0, t1, out);
+      (this.refAttention ??= new ReferenceBackend()).attention(shape, q, kv, kvType, rows, lens, t0, t1, out);
       return;
     }
     const rowBytes = dim * 4;
@@ -261,15 +264,17 @@ export class WasmBackend implements ComputeBackend {
     const outAddr = out.byteOffset + t0 * rowBytes;
     const lensAddr = lens.byteOffset + 4 * t0;
     const items = (t1 - t0) * nHeads;
+    const type = kvGGMLType(kvType);
     const threads = 2 * work * dim >= MIN_PARALLEL_ATTENTION_MACS ? this.team.activeThreads : 1;
     if (threads > 1) {
       const a = this.team.args;
+      // The job has ten argument slots: the cache type rides in headDim's high half.
       a[0] = qAddr; a[1] = kv.byteOffset; a[2] = rows.byteOffset; a[3] = lensAddr; a[4] = nHeads; a[5] = nKVHeads;
-      a[6] = headDim; a[7] = f32Bits(shape.scale); a[8] = outAddr; a[9] = items;
+      a[6] = headDim | (type << 16); a[7] = f32Bits(shape.scale); a[8] = outAddr; a[9] = items;
       // Heads of one KV group are consecutive items, so a chunk of whole groups re-reads K/V from cache.
       this.team.run(OP_ATTENTION, items, nHeads / nKVHeads);
     } else {
-      this.kernels.attention(qAddr, kv.byteOffset, rows.byteOffset, lensAddr, nHeads, nKVHeads, headDim, shape.scale, outAddr, 0, items);
+      this.kernels.attention(qAddr, kv.byteOffset, rows.byteOffset, lensAddr, nHeads, nKVHeads, headDim, shape.scale, outAddr, 0, items, type);
     }
   }
 

@@ -46,7 +46,7 @@ export interface JobKernels {
   quantizeActivations(x: number, xStride: number, cols: number, nTokens: number, t0: number, t1: number, act: number): void;
   attention(
     q: number, kv: number, rows: number, lens: number, nHeads: number, nKVHeads: number, headDim: number, scale: number,
-    out: number, i0: number, i1: number,
+    out: number, i0: number, i1: number, kvType: number,
   ): void;
   swiglu(gate: number, up: number, i0: number, i1: number): void;
 }

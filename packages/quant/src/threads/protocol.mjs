@@ -94,8 +94,8 @@ export const OP_MATMUL = 1;
 /** args: x, xStride, cols, nTokens, act; chunks are token ranges. */
 export const OP_QUANTIZE = 2;
 /**
- * args: q, kv, rows, lens, nHeads, nKVHeads, headDim, scale (f32 bits), out, items; chunks are
- * ranges of items (token × query head), see assembly/attention.ts.
+ * args: q, kv, rows, lens, nHeads, nKVHeads, headDim | (KV ggml type << 16), scale (f32 bits), out,
+ * items; chunks are ranges of items (token × query head), see assembly/attention.ts.
  */
 export const OP_ATTENTION = 3;
 /** args: gate, up, n; chunks are element ranges (see assembly/elementwise.ts). */
@@ -147,8 +147,9 @@ export function runChunk(k, ctl, c) {
       // Chunks from the last items back: a causal run's later tokens see more positions, and
       // claiming the longest chunks first leaves short ones to even out the threads' finish.
       const i1 = ctl[ARGS + 9] - c * size;
-      k.attention(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], ctl[ARGS + 3], ctl[ARGS + 4], ctl[ARGS + 5], ctl[ARGS + 6],
-        bitsF32(ctl[ARGS + 7]), ctl[ARGS + 8], Math.max(0, i1 - size), i1);
+      const headDimType = ctl[ARGS + 6];
+      k.attention(ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], ctl[ARGS + 3], ctl[ARGS + 4], ctl[ARGS + 5], headDimType & 0xffff,
+        bitsF32(ctl[ARGS + 7]), ctl[ARGS + 8], Math.max(0, i1 - size), i1, headDimType >>> 16);
       return;
     }
     case OP_SWIGLU: {

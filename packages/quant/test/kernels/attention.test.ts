@@ -1,12 +1,13 @@
 /**
- * The WASM attention kernel against the plain-TypeScript reference (ComputeBackend.attention), and
- * its exp approximation against Math.exp.
+ * The WASM attention kernel against the plain-TypeScript reference (ComputeBackend.attention) for
+ * every KV cache type (f32, f16, q8_0), and its exp approximation against Math.exp.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arena } from '../../src/arena.js';
 import type { AttentionShape } from '../../src/backend.js';
 import { WasmBackend } from '../../src/kernels/wasm-backend.js';
 import { instantiateKernels } from '../../src/kernels/module.js';
+import { kvGGMLType, kvRowBytes, loadKVRow, storeKVRow, type KVType } from '../../src/kv-types.js';
 import { attentionRef } from '../../src/reference/backend.js';
 import { rng } from '../helpers/random.js';
 
@@ -24,8 +25,10 @@ afterAll(() => {
 
 interface Case {
   shape: AttentionShape;
+  type: KVType;
   q: Float32Array;
-  kv: Float32Array;
+  /** The cache's bytes, rows in `type`. */
+  kv: Uint8Array;
   rows: Int32Array;
   lens: Int32Array;
   /** Largest |v| of the pool: the scale of an output's error (outputs are convex combinations of V rows). */
@@ -35,17 +38,30 @@ interface Case {
 /**
  * Random q and a KV pool whose positions sit in shuffled slots (as a paged cache's would), K and V
  * rows in separate halves and padded apart so that reading a neighbouring row cannot go unnoticed.
+ * Values are drawn in f32 and stored as `type` (rounded as the forward pass stores them).
  */
-function makeCase(nHeads: number, nKVHeads: number, headDim: number, lens: number[], seed: number): Case {
+function makeCase(nHeads: number, nKVHeads: number, headDim: number, lens: number[], seed: number, type: KVType = 'f32'): Case {
   const rand = rng(seed);
   const maxLen = Math.max(...lens);
-  const slot = nKVHeads * headDim + 4;
-  const kv = arena.allocF32(2 * maxLen * slot);
+  const values = nKVHeads * headDim;
+  const slot = kvRowBytes(type, values) + 16;
+  const kv = arena.u8(arena.alloc(2 * maxLen * slot), 2 * maxLen * slot);
   const vBase = maxLen * slot;
+  const row = new Float32Array(values);
   // Keys large enough that softmaxes are far from uniform (scores of several units).
-  for (let i = 0; i < vBase; i++) kv[i] = (rand() * 2 - 1) * 2.5;
+  for (let p = 0; p < maxLen; p++) {
+    for (let i = 0; i < values; i++) row[i] = (rand() * 2 - 1) * 2.5;
+    storeKVRow(type, row, 0, kv, p * slot, values);
+    for (let i = 0; i < values; i++) row[i] = (rand() * 2 - 1) * 3;
+    storeKVRow(type, row, 0, kv, vBase + p * slot, values);
+  }
+  // Garbage in the padding: a kernel reading past a row would pick it up.
+  for (let p = 0; p < 2 * maxLen; p++) for (let i = slot - 16; i < slot; i++) kv[p * slot + i] = 0x7b;
   let vmax = 0;
-  for (let i = vBase; i < kv.length; i++) vmax = Math.max(vmax, Math.abs((kv[i] = (rand() * 2 - 1) * 3)));
+  for (let p = 0; p < maxLen; p++) {
+    loadKVRow(type, kv, vBase + p * slot, row, 0, values);
+    for (let i = 0; i < values; i++) vmax = Math.max(vmax, Math.abs(row[i]));
+  }
   const perm = Array.from({ length: maxLen }, (_, i) => i);
   for (let i = maxLen - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -60,19 +76,33 @@ function makeCase(nHeads: number, nKVHeads: number, headDim: number, lens: numbe
   for (let i = 0; i < q.length; i++) q[i] = (rand() * 2 - 1) * 2;
   const lensA = arena.i32(arena.alloc(4 * lens.length), lens.length);
   lensA.set(lens);
-  return { shape: { nHeads, nKVHeads, headDim, scale: 1 / Math.sqrt(headDim) }, q, kv, rows, lens: lensA, vmax };
+  return { shape: { nHeads, nKVHeads, headDim, scale: 1 / Math.sqrt(headDim) }, type, q, kv, rows, lens: lensA, vmax };
+}
+
+/** The same case with its cache decoded to f32 rows (same positions, byte offsets rescaled). */
+function dequantized(c: Case): Case {
+  const values = c.shape.nKVHeads * c.shape.headDim;
+  const n = c.rows.length;
+  const kv = arena.u8(arena.alloc(4 * values * n), 4 * values * n);
+  const f32 = new Float32Array(kv.buffer, kv.byteOffset, values * n);
+  const rows = arena.i32(arena.alloc(4 * n), n);
+  for (let i = 0; i < n; i++) {
+    loadKVRow(c.type, c.kv, c.rows[i], f32, i * values, values);
+    rows[i] = 4 * i * values;
+  }
+  return { ...c, type: 'f32', kv, rows };
 }
 
 function reference(c: Case, t0: number, t1: number): Float32Array {
   const out = new Float32Array(c.q.length);
-  attentionRef(c.shape, c.q, c.kv, c.rows, c.lens, t0, t1, out, new Float32Array(c.shape.nHeads * Math.max(...c.lens)));
+  attentionRef(c.shape, c.q, c.kv, c.type, c.rows, c.lens, t0, t1, out, new Float32Array(c.shape.nHeads * Math.max(...c.lens)));
   return out;
 }
 
 function run(backend: WasmBackend, c: Case, t0: number, t1: number): Float32Array {
   const out = arena.allocF32(c.q.length);
   out.fill(12345); // rows outside [t0, t1) must keep it
-  backend.attention(c.shape, c.q, c.kv, c.rows, c.lens, t0, t1, out);
+  backend.attention(c.shape, c.q, c.kv, c.type, c.rows, c.lens, t0, t1, out);
   const copy = out.slice();
   arena.free(out.byteOffset);
   return copy;
@@ -92,13 +122,27 @@ const SHAPES: [number, number, number][] = [
   [6, 3, 20], // head size not a multiple of 16
 ];
 
+/** q8_0 heads are whole blocks of 32. */
+const Q8_SHAPES: [number, number, number][] = [
+  [4, 4, 32],
+  [8, 2, 32],
+  [32, 4, 64], // TinyLlama-1.1B
+  [6, 3, 96],
+];
+
+const CASES: [KVType, number, number, number][] = [
+  ...SHAPES.map(([h, k, d]): [KVType, number, number, number] => ['f32', h, k, d]),
+  ...SHAPES.map(([h, k, d]): [KVType, number, number, number] => ['f16', h, k, d]),
+  ...Q8_SHAPES.map(([h, k, d]): [KVType, number, number, number] => ['q8_0', h, k, d]),
+];
+
 describe('attention kernel', () => {
-  describe.each(SHAPES)('%i heads, %i KV heads, head size %i', (nHeads, nKVHeads, headDim) => {
+  describe.each(CASES)('%s cache, %i heads, %i KV heads, head size %i', (type, nHeads, nKVHeads, headDim) => {
     it('matches the reference for lengths 1..300, on 1 and 2 threads identically', () => {
       // A prefill run (lengths 1..37, covering every tail of the four-position blocks), a chunked
       // prefill continuing at 260, and decodes at lengths that are not multiples of 4.
       const lens = [...Array.from({ length: 37 }, (_, i) => i + 1), ...Array.from({ length: 41 }, (_, i) => 260 + i), 5, 127, 298];
-      const c = makeCase(nHeads, nKVHeads, headDim, lens, 7 * nHeads + headDim);
+      const c = makeCase(nHeads, nKVHeads, headDim, lens, 7 * nHeads + headDim, type);
       const dim = nHeads * headDim;
       const runs: [number, number][] = [[0, 37], [37, 78], [78, 79], [79, 80], [80, 81]];
       let worst = 0;
@@ -126,6 +170,47 @@ describe('attention kernel', () => {
       }
       expect(worst).toBeGreaterThan(0); // real differences were compared, not identical copies
     });
+
+    it('computes bit for bit what the f32 kernel computes over the dequantized rows', () => {
+      // Widening f16 and int8 × f16-scale to f32 is exact, so the type changes only what is stored.
+      const lens = [1, 2, 3, 4, 5, 64, 131, 300];
+      const c = makeCase(nHeads, nKVHeads, headDim, lens, 3 * nHeads + headDim, type);
+      const f = dequantized(c);
+      for (const backend of [one, two]) {
+        const a = run(backend, c, 0, lens.length);
+        const b = run(backend, f, 0, lens.length);
+        let differ = -1;
+        for (let i = 0; i < a.length && differ < 0; i++) if (!Object.is(a[i], b[i])) differ = i;
+        expect(differ, 'first output that differs from the f32 kernel on the decoded rows').toBe(-1);
+      }
+    });
+  });
+
+  it('rounds the stored rows as ggml does: f16 within half an ulp, q8_0 within half a step of its block', () => {
+    const rand = rng(41);
+    const n = 256;
+    const src = new Float32Array(n);
+    for (let i = 0; i < n; i++) src[i] = (rand() * 2 - 1) * 4;
+    const back = new Float32Array(n);
+    for (const type of ['f16', 'q8_0'] as const) {
+      const bytes = new Uint8Array(kvRowBytes(type, n));
+      storeKVRow(type, src, 0, bytes, 0, n);
+      loadKVRow(type, bytes, 0, back, 0, n);
+      for (let i = 0; i < n; i++) {
+        const blockMax = Math.max(...Array.from(src.subarray(i & ~31, (i & ~31) + 32), Math.abs));
+        // q8_0: q = round(x / d) with d = max / 127 in f32, then d is stored as f16 (|q| ≤ 127 steps
+        // of its 2^-11 relative rounding add up to 0.062 d).
+        const bound = type === 'f16' ? 2 ** (Math.floor(Math.log2(Math.abs(src[i]))) - 11) : (blockMax / 127) * 0.563;
+        expect(Math.abs(back[i] - src[i]), `${type} element ${i}`).toBeLessThanOrEqual(bound);
+      }
+    }
+    expect(kvRowBytes('q8_0', n)).toBe((n / 32) * 34);
+    expect(kvGGMLType('q8_0')).toBe(8);
+  });
+
+  it('rejects a q8_0 cache whose heads are not whole blocks', () => {
+    const c = makeCase(4, 2, 16, [3], 5, 'f16');
+    expect(() => run(one, { ...c, type: 'q8_0' }, 0, 1)).toThrow(/multiple of 32/);
   });
 
   it('splits a large job across the team (the worker claims chunks)', () => {
@@ -144,7 +229,7 @@ describe('attention kernel', () => {
     const whole = arena.allocF32(c.q.length);
     const split = arena.allocF32(c.q.length);
     const call = (out: Float32Array, i0: number, i1: number): void =>
-      k.attention(c.q.byteOffset, c.kv.byteOffset, c.rows.byteOffset, c.lens.byteOffset, 8, 2, 32, c.shape.scale, out.byteOffset, i0, i1);
+      k.attention(c.q.byteOffset, c.kv.byteOffset, c.rows.byteOffset, c.lens.byteOffset, 8, 2, 32, c.shape.scale, out.byteOffset, i0, i1, 0);
     call(whole, 0, items);
     // Odd boundaries: every head that ran paired above now runs alone once.
     call(split, 0, 1);
@@ -157,16 +242,17 @@ describe('attention kernel', () => {
   it('a single position returns its V row exactly', () => {
     const c = makeCase(8, 2, 16, [1], 99);
     const out = run(one, c, 0, 1);
+    const kv = new Float32Array(c.kv.buffer, c.kv.byteOffset, c.kv.length >> 2);
     for (let h = 0; h < 8; h++) {
-      const v = c.rows[1] + (h >> 2) * 16;
-      for (let d = 0; d < 16; d++) expect(out[h * 16 + d]).toBe(c.kv[v + d]);
+      const v = (c.rows[1] >> 2) + (h >> 2) * 16;
+      for (let d = 0; d < 16; d++) expect(out[h * 16 + d]).toBe(kv[v + d]);
     }
   });
 
   it('views outside the arena take the reference path', () => {
     const c = makeCase(4, 2, 8, [3, 9], 5);
     const out = new Float32Array(c.q.length);
-    one.attention(c.shape, c.q.slice(), c.kv.slice(), c.rows.slice(), c.lens.slice(), 0, 2, out);
+    one.attention(c.shape, c.q.slice(), c.kv.slice(), c.type, c.rows.slice(), c.lens.slice(), 0, 2, out);
     expect(Array.from(out)).toEqual(Array.from(reference(c, 0, 2)));
   });
 });
