@@ -55,7 +55,7 @@ if (!existsSync(file)) {
 
 const model = await loadModel(file, { threads });
 const c = model.config;
-const capacity = Math.max(...positions) + steps;
+const capacity = Math.max(...positions) + steps + 1;
 log(`${shape.name} ${weightType}, ${model.backend.name}, ${c.nLayers} layers × ${c.nKVHeads} KV heads × ${c.headDim}`);
 
 interface Row {
