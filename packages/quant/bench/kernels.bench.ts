@@ -5,6 +5,7 @@
  *
  *   node --conditions=source --import tsx packages/quant/bench/kernels.bench.ts [--shapes 2048x2048,5632x2048,32000x2048]
  *        [--tokens 32] [--types Q4_0,Q8_0] [--no-ref] [--stat min] [--stream-mb 640] [--modules plain,relaxed]
+ *        [--no-matvec]
  *
  * Shapes are rows×cols. The matvec cycles through enough copies of the matrix to read at least
  * --stream-mb MB per pass, so its weights stream from DRAM as a real model's do (a single matrix
@@ -12,9 +13,12 @@
  * The reference runs on the first shape only. --stat min reports the fastest run instead of the
  * median: on a machine shared with other work it estimates what the kernels do when they get the
  * cores. --modules lists kernel modules to compare in the same run (auto = kernelModule(), plain =
- * the SIMD128 build, relaxed = the relaxed-SIMD build), one row each, measured alternately.
+ * the SIMD128 build, relaxed = the relaxed-SIMD build, or a path to a .wasm file, e.g. a copy of
+ * an earlier build for an A/B comparison), one row each, measured alternately.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { Arena } from '../src/arena.js';
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     stat: { type: 'string', default: 'p50' },
     'stream-mb': { type: 'string', default: '640' },
     modules: { type: 'string', default: 'auto' },
+    'no-matvec': { type: 'boolean', default: false },
   },
 });
 if (values.stat !== 'p50' && values.stat !== 'min') throw new Error('--stat is p50 or min');
@@ -65,11 +70,16 @@ const arena = new Arena({ initialBytes: 64 << 20 });
 const reference = new ReferenceBackend();
 const variants = await Promise.all(
   values.modules.split(',').map(async (name) => {
-    const module = name === 'plain' ? plainKernelModule() : name === 'relaxed' ? relaxedKernelModule() : name === 'auto' ? kernelModule() : undefined;
+    const fromFile = name.endsWith('.wasm');
+    // A file needs the relaxed-SIMD flag set before it compiles, which relaxedKernelModule() does.
+    if (fromFile) relaxedKernelModule();
+    const module = fromFile
+      ? new WebAssembly.Module(readFileSync(name))
+      : name === 'plain' ? plainKernelModule() : name === 'relaxed' ? relaxedKernelModule() : name === 'auto' ? kernelModule() : undefined;
     if (!module) throw new Error(`kernel module ${name} is unknown or not supported here`);
     const wasm1 = new WasmBackend(arena, { threads: 1, module });
     const wasm2 = await WasmBackend.create(arena, { threads: 2, module });
-    return { name, wasm1, wasm2 };
+    return { name: fromFile ? basename(name, '.wasm') : name, wasm1, wasm2 };
   }),
 );
 const label = (type: GGMLType, name: string): string => (variants.length > 1 ? `${typeName(type)}/${name}` : typeName(type));
@@ -107,7 +117,7 @@ console.log(
     `matmul = ${tokens} tokens (GOP/s); ${stat === 'p50' ? 'median' : 'fastest run'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
 );
 console.log(
-  `${'type'.padEnd(variants.length > 1 ? 15 : 7)}${'shape'.padEnd(12)}| ${'matvec:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}` +
+  `${'type'.padEnd(variants.length > 1 ? 24 : 7)}${'shape'.padEnd(12)}| ${'matvec:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}` +
     `${'GB/s×1'.padStart(8)}${'GB/s×2'.padStart(8)} | ${'matmul:'.padEnd(8)}${'ref'.padStart(8)}${'wasm×1'.padStart(8)}${'wasm×2'.padStart(8)}`,
 );
 for (const type of types) {
@@ -127,8 +137,9 @@ for (const type of types) {
     const gbs = (gops: number): number => (gops / (2 * rows * cols)) * bytes.length;
     const refMv = withRef ? measure(reference, one, 1, true) : undefined;
     const refMm = withRef ? measure(reference, one, tokens, true) : undefined;
-    const rowsOut = variants.map(() => ({ mv1: 0, mv2: 0, mm1: 0, mm2: 0 }));
+    const rowsOut = variants.map(() => ({ mv1: undefined as number | undefined, mv2: undefined as number | undefined, mm1: 0, mm2: 0 }));
     for (const [vi, { wasm1, wasm2 }] of variants.entries()) {
+      if (values['no-matvec']) break;
       rowsOut[vi].mv1 = measure(wasm1, ws, 1, false);
       rowsOut[vi].mv2 = measure(wasm2, ws, 1, false);
     }
@@ -139,7 +150,7 @@ for (const type of types) {
     for (const [vi, { name }] of variants.entries()) {
       const { mv1, mv2, mm1, mm2 } = rowsOut[vi];
       console.log(
-        `${label(type, name).padEnd(variants.length > 1 ? 15 : 7)}${`${rows}×${cols}`.padEnd(12)}| ${''.padEnd(8)}${fmt(refMv)}${fmt(mv1)}${fmt(mv2)}${fmt(gbs(mv1))}${fmt(gbs(mv2))}` +
+        `${label(type, name).padEnd(variants.length > 1 ? 24 : 7)}${`${rows}×${cols}`.padEnd(12)}| ${''.padEnd(8)}${fmt(refMv)}${fmt(mv1)}${fmt(mv2)}${fmt(mv1 && gbs(mv1))}${fmt(mv2 && gbs(mv2))}` +
           ` | ${''.padEnd(8)}${fmt(refMm)}${fmt(mm1)}${fmt(mm2)}`,
       );
     }
