@@ -313,6 +313,9 @@ async function runOnce(model: LlamaModel, workload: ChatWorkload, o: RunOnceOpti
     maxBatchTokens: o.maxBatchTokens,
     blockSize: o.blockSize,
     kvMemoryBytes: o.kvMemoryBytes,
+    // The pool was sized and its sweep calibrated in f32 blocks (pool-sizing.ts): keep that type,
+    // so the engine's pool is the one the setup describes.
+    kvType: 'f32',
     gc: o.gc,
     prefixCaching: true,
     observer: combineObservers(...observers),
@@ -352,7 +355,7 @@ async function warmup(model: LlamaModel, o: { blockSize: number; users: number; 
   const w = chatWorkload({ users: o.users, conversationsPerUser: 1, turns: 2, replyTokens: 16, seed: 99 });
   const contextSize = Math.ceil((longestSequence(model.tokenizer, w) + 1) / o.blockSize) * o.blockSize;
   const timer = new StepTimer();
-  const engine = new InferenceEngine(model, { contextSize, maxSequences: o.users, blockSize: o.blockSize, maxBatchTokens: o.maxBatchTokens, observer: timer.observer });
+  const engine = new InferenceEngine(model, { contextSize, maxSequences: o.users, blockSize: o.blockSize, maxBatchTokens: o.maxBatchTokens, kvType: 'f32', observer: timer.observer });
   try {
     await playChat(engine, w);
   } finally {

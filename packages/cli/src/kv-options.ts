@@ -1,7 +1,11 @@
 /** Parsing the KV-cache flags shared by `run`, `serve`, `chat`, `bench` and `lab`. */
 import type { GcConfig } from '@legato/kvcache';
-import { KV_TYPES, isKVType, type KVType } from '@legato/quant';
+import type { KVType } from '@legato/quant';
 import { UsageError } from './usage.js';
+
+/** @legato/quant's KV_TYPES, listed here so argument checks and --help load no model code. */
+const KV_TYPES: readonly KVType[] = ['f16', 'f32', 'q8_0'];
+const isKVType = (v: string): v is KVType => (KV_TYPES as readonly string[]).includes(v);
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
 
