@@ -5,11 +5,12 @@
  * second Ctrl-C at the prompt leaves. Lines piped on stdin are turns, one per line.
  */
 import { createInterface } from 'node:readline';
-import { floatOption, info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
+import { info, intOption, parseCommandArgs, requirePositional } from '../usage.js';
+import { backendFlag, SAMPLING_FLAGS, samplingFromFlags } from '../sampling-flags.js';
 import { openModel } from '../open-model.js';
 import { parseKvType } from '../kv-options.js';
 
-const USAGE = 'legato chat <model.gguf> [--system text] [--stats] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--ctx n] [--kv-type f16|f32|q8_0] [--threads n] [--backend auto|wasm|reference]';
+const USAGE = 'legato chat <model.gguf> [--system text] [--stats] [-n max] [--temp t] [--seed s] [--top-k k] [--top-p p] [--min-p p] [--repeat-penalty r] [--ctx n] [--kv-type f16|f32|q8_0] [--threads n] [--backend auto|wasm|reference]';
 
 const HELP = `commands: /reset (forget the conversation), /system <text> (set the system message; empty removes it), /stats (toggle TTFT and tok/s after each reply), /exit`;
 
@@ -21,11 +22,7 @@ export async function chat(argv: string[]): Promise<void> {
       system: { type: 'string' },
       stats: { type: 'boolean', default: false },
       'n-predict': { type: 'string', short: 'n' },
-      temp: { type: 'string' },
-      seed: { type: 'string' },
-      'top-k': { type: 'string' },
-      'top-p': { type: 'string' },
-      'min-p': { type: 'string' },
+      ...SAMPLING_FLAGS,
       ctx: { type: 'string', short: 'c' },
       'kv-type': { type: 'string' },
       threads: { type: 'string', short: 't' },
@@ -37,18 +34,11 @@ export async function chat(argv: string[]): Promise<void> {
   const path = requirePositional(positionals, 0, 'model path', USAGE);
   const maxTokens = intOption('-n', values['n-predict']);
   const contextSize = intOption('--ctx', values.ctx, 2);
-  const sampling = {
-    temperature: floatOption('--temp', values.temp, { min: 0 }),
-    seed: intOption('--seed', values.seed),
-    topK: intOption('--top-k', values['top-k']),
-    topP: floatOption('--top-p', values['top-p'], { min: 0, max: 1 }),
-    minP: floatOption('--min-p', values['min-p'], { min: 0, max: 1 }),
-  };
+  const sampling = samplingFromFlags(values);
   const threads = intOption('--threads', values.threads, 1);
-  const backend = values.backend;
-  if (backend !== undefined && !['auto', 'wasm', 'reference'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
+  const backend = backendFlag(values.backend);
 
-  const model = await openModel(path, { threads, backend: backend as 'auto' | 'wasm' | 'reference' | undefined });
+  const model = await openModel(path, { threads, backend });
   const { ChatSession } = await import('@legato/core');
   const session = new ChatSession(model.createContext({ contextSize, kvType: parseKvType(values['kv-type']) }), { system: values.system });
   const interactive = process.stdin.isTTY === true;

@@ -26,6 +26,7 @@ import type { LlamaModel } from '@legato/core';
 import { SHAPES, SYNTH_TYPES, type SynthType } from '@legato/core/synth';
 import { parseBlockSize, parseBytes } from '../kv-options.js';
 import { checkModelPath } from '../open-model.js';
+import { backendFlag } from '../sampling-flags.js';
 import { info, intOption, parseCommandArgs, UsageError } from '../usage.js';
 
 const USAGE = 'legato lab stutter [--model m.gguf] [--tokens n] [--interval 50] [--users 3] [--turns 2] [--conversations 1] ' +
@@ -142,10 +143,7 @@ export async function openModelFor(
   defaultShape: string,
   command: string,
 ): Promise<LlamaModel> {
-  const backend = v.backend;
-  if (backend !== undefined && backend !== 'auto' && backend !== 'wasm' && backend !== 'reference') {
-    throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
-  }
+  const backend = backendFlag(v.backend);
   const threads = intOption('--threads', v.threads, 1);
   if (v.model !== undefined) {
     if (v.shape !== undefined || v.type !== undefined) throw new UsageError('--shape and --type pick a synthetic model; not with --model');

@@ -1,5 +1,6 @@
 /** `legato run <model.gguf> -p <prompt>`: stream a completion, then a TTFT / tokens-per-second summary. */
-import { floatOption, info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
+import { info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
+import { backendFlag, SAMPLING_FLAGS, samplingFromFlags } from '../sampling-flags.js';
 import { openModel } from '../open-model.js';
 import { KV_FLAGS, kvContextOptions } from '../kv-options.js';
 
@@ -12,12 +13,7 @@ export async function run(argv: string[]): Promise<void> {
     options: {
       prompt: { type: 'string', short: 'p' },
       'n-predict': { type: 'string', short: 'n' },
-      temp: { type: 'string' },
-      seed: { type: 'string' },
-      'top-k': { type: 'string' },
-      'top-p': { type: 'string' },
-      'min-p': { type: 'string' },
-      'repeat-penalty': { type: 'string' },
+      ...SAMPLING_FLAGS,
       ctx: { type: 'string', short: 'c' },
       json: { type: 'boolean', default: false },
       chat: { type: 'boolean', default: false },
@@ -33,19 +29,10 @@ export async function run(argv: string[]): Promise<void> {
   if (values.prompt === undefined) throw new UsageError(`missing -p <prompt>; usage: ${USAGE}`);
   const maxTokens = intOption('-n', values['n-predict']) ?? 128;
   const contextSize = intOption('--ctx', values.ctx, 2);
-  const sampling = {
-    temperature: floatOption('--temp', values.temp, { min: 0 }),
-    seed: intOption('--seed', values.seed),
-    topK: intOption('--top-k', values['top-k']),
-    topP: floatOption('--top-p', values['top-p'], { min: 0, max: 1 }),
-    minP: floatOption('--min-p', values['min-p'], { min: 0, max: 1 }),
-    repeatPenalty: floatOption('--repeat-penalty', values['repeat-penalty'], { min: 0 }),
-  };
+  const sampling = samplingFromFlags(values);
   const kvOptions = kvContextOptions(values);
   const threads = intOption('--threads', values.threads, 1);
-  const backend = values.backend;
-  if (backend !== undefined && !['auto', 'wasm', 'reference'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
-  const model = await openModel(path, { quiet: values.json, threads, backend: backend as 'auto' | 'wasm' | 'reference' | undefined });
+  const model = await openModel(path, { quiet: values.json, threads, backend: backendFlag(values.backend) });
   try {
     const ctx = model.createContext({ contextSize, ...kvOptions });
     if (values.system !== undefined && !values.chat) throw new UsageError('--system needs --chat');

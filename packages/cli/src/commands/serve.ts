@@ -6,6 +6,7 @@
 import { startServer } from '@legato/server';
 import { KV_FLAGS, kvContextOptions, parseBytes } from '../kv-options.js';
 import { checkModelPath } from '../open-model.js';
+import { backendFlag } from '../sampling-flags.js';
 import { info, intOption, parseCommandArgs, requirePositional, UsageError } from '../usage.js';
 
 const USAGE = 'legato serve <model.gguf> [--host 127.0.0.1] [--port 8080] [--model-name name] [--ctx-size n] [--max-num-seqs 8] ' +
@@ -40,8 +41,7 @@ export async function serve(argv: string[]): Promise<void> {
   checkModelPath(path);
   const port = intOption('--port', values.port, 0) ?? 8080;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`);
-  const backend = values.backend;
-  if (backend !== undefined && !['auto', 'wasm', 'reference'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or reference, got "${backend}"`);
+  const backend = backendFlag(values.backend);
   const drain = values['drain-timeout'] === undefined ? 30 : Number(values['drain-timeout']);
   if (!(drain >= 0) || !Number.isFinite(drain)) throw new UsageError(`--drain-timeout must be seconds >= 0, got "${values['drain-timeout']}"`);
   const apiKey = values['api-key'] ?? process.env.LEGATO_API_KEY;
@@ -57,7 +57,7 @@ export async function serve(argv: string[]): Promise<void> {
     maxBatchTokens: intOption('--max-num-batched-tokens', values['max-num-batched-tokens'], 1),
     maxQueue: intOption('--max-queue', values['max-queue'], 0),
     threads: intOption('--threads', values.threads, 1),
-    backend: backend as 'auto' | 'wasm' | 'reference' | undefined,
+    backend,
     apiKey,
     cors: values.cors,
     drainTimeoutMs: drain * 1000,
