@@ -295,12 +295,7 @@ export class InferenceEngine {
 
   private failAll(error: unknown): void {
     const s = this.scheduler;
-    for (const r of [...s.running, ...s.waiting]) {
-      s.remove(r);
-      this.observer?.onFinish?.(r.id, performance.now(), 'error');
-      r.generation.settle(undefined, error);
-      this.onRequestEnd?.(r.id);
-    }
+    for (const r of [...s.running, ...s.waiting]) this.fail(r, error);
   }
 
   /** One engine iteration: end cancelled requests, schedule, run, sample, emit. */
