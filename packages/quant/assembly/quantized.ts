@@ -721,6 +721,62 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset, q8O
 }
 
 /**
+ * Weight vector k of sub-block `j` at `b` (x = variant(kind, j)) in the form the panel kernel
+ * multiplies: for the byte-dot paths (relaxed8, relaxed Q6_K) the two 16-byte halves (k = 0, 1; k
+ * = 2, 3 unused), otherwise the four EO16 i16x8 vectors of unpack().
+ */
+// @ts-ignore: decorator
+@inline function panelWeights(kind: i32, b: usize, j: i32, x: i32, k: i32): v128 {
+  if (relaxed8(kind) || (kind == Q6_K && relaxedQ6())) return k < 2 ? unpack8(kind, b, j, x, k) : v128.splat<i32>(0);
+  return unpack(kind, b, j, x, k);
+}
+
+/**
+ * The integer dots of one sub-block's weights `w0`..`w3` (panelWeights) against the PANEL tokens
+ * of a full panel whose sub-block has its integers at `q` / `q8` and its scalars at `ps` + the
+ * array's offset, with the integer bias taken off: [token 0, …, token 3].
+ */
+// @ts-ignore: decorator
+@inline function panelDots(
+  kind: i32, j: i32, b: usize, w0: v128, w1: v128, w2: v128, w3: v128, q: usize, q8: usize, ps: usize, sumOff: usize,
+): v128 {
+  let isum: v128;
+  if (relaxed8(kind)) {
+    isum = sum4x16(kind, dot8(w0, w1, q8), dot8(w0, w1, q8 + 32), dot8(w0, w1, q8 + 64), dot8(w0, w1, q8 + 96));
+  } else if (kind == Q6_K && relaxedQ6()) {
+    // The halves' dots, then their per-16 scales: the same integers as scaling the weights.
+    const H0 = sum4x16(kind, half8w(w0, q8), half8w(w0, q8 + 32), half8w(w0, q8 + 64), half8w(w0, q8 + 96));
+    const H1 = sum4x16(kind, half8w(w1, q8 + 16), half8w(w1, q8 + 48), half8w(w1, q8 + 80), half8w(w1, q8 + 112));
+    isum = i32x4.add(i32x4.mul(H0, i32x4.splat(subScale(kind, b, j, 0))), i32x4.mul(H1, i32x4.splat(subScale(kind, b, j, 1))));
+  } else {
+    isum = sum4(dot32(w0, w1, w2, w3, q), dot32(w0, w1, w2, w3, q + 64), dot32(w0, w1, w2, w3, q + 128), dot32(w0, w1, w2, w3, q + 192));
+  }
+  if (biasShift(kind) != 0) isum = i32x4.sub(isum, i32x4.shl(v128.load(ps + sumOff), biasShift(kind)));
+  return isum;
+}
+
+/**
+ * acc plus a sub-block's float part for the PANEL tokens of a panel: its integer dots `isum`
+ * times the weights' scale `wd` and the tokens' d, plus the min terms (`ma`, and `mb` for the
+ * per-16 formats: minA / minB as vectors) against the tokens' sums at `ps` + s32Off / `p16`.
+ */
+// @ts-ignore: decorator
+@inline function panelAccumulate(
+  kind: i32, acc: v128, isum: v128, wd: v128, ma: v128, mb: v128, ps: usize, dOff: usize, s32Off: usize, p16: usize,
+): v128 {
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.mul(wd, v128.load(ps + dOff))));
+  if (hasMin(kind)) {
+    if (minPer16(kind)) {
+      acc = f32x4.add(acc, f32x4.mul(ma, v128.load(p16)));
+      acc = f32x4.add(acc, f32x4.mul(mb, v128.load(p16, PANEL << 2)));
+    } else {
+      acc = f32x4.add(acc, f32x4.mul(ma, v128.load(ps + s32Off)));
+    }
+  }
+  return acc;
+}
+
+/**
  * acc plus sub-block `j`'s contribution for one weight row (block at `b`) against the PANEL tokens
  * of a full panel whose sub-block has its integers at `q` and its scalars at `ps` + the array's
  * offset (s16 at `p16`). `x` is the constant variant(kind, j).
@@ -729,34 +785,12 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset, q8O
 @inline function tokensStep(
   kind: i32, j: i32, x: i32, acc: v128, b: usize, q: usize, q8: usize, ps: usize, dOff: usize, s32Off: usize, sumOff: usize, p16: usize,
 ): v128 {
-  let isum: v128;
-  if (relaxed8(kind)) {
-    const w0 = unpack8(kind, b, j, x, 0), w1 = unpack8(kind, b, j, x, 1);
-    isum = sum4x16(kind, dot8(w0, w1, q8), dot8(w0, w1, q8 + 32), dot8(w0, w1, q8 + 64), dot8(w0, w1, q8 + 96));
-  } else if (kind == Q6_K && relaxedQ6()) {
-    // The halves' dots, then their per-16 scales: the same integers as scaling the weights.
-    const w0 = unpack8(kind, b, j, x, 0), w1 = unpack8(kind, b, j, x, 1);
-    const H0 = sum4x16(kind, half8w(w0, q8), half8w(w0, q8 + 32), half8w(w0, q8 + 64), half8w(w0, q8 + 96));
-    const H1 = sum4x16(kind, half8w(w1, q8 + 16), half8w(w1, q8 + 48), half8w(w1, q8 + 80), half8w(w1, q8 + 112));
-    isum = i32x4.add(i32x4.mul(H0, i32x4.splat(subScale(kind, b, j, 0))), i32x4.mul(H1, i32x4.splat(subScale(kind, b, j, 1))));
-  } else {
-    const w0 = unpack(kind, b, j, x, 0), w1 = unpack(kind, b, j, x, 1), w2 = unpack(kind, b, j, x, 2), w3 = unpack(kind, b, j, x, 3);
-    isum = sum4(dot32(w0, w1, w2, w3, q), dot32(w0, w1, w2, w3, q + 64), dot32(w0, w1, w2, w3, q + 128), dot32(w0, w1, w2, w3, q + 192));
-  }
-  if (biasShift(kind) != 0) isum = i32x4.sub(isum, i32x4.shl(v128.load(ps + sumOff), biasShift(kind)));
-  const wd = f32x4.splat(scale(kind, b, j));
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.mul(wd, v128.load(ps + dOff))));
-  if (hasMin(kind)) {
-    const ma = f32x4.splat(minA(kind, b, j));
-    if (minPer16(kind)) {
-      const mb = f32x4.splat(minB(kind, b, j));
-      acc = f32x4.add(acc, f32x4.mul(ma, v128.load(p16)));
-      acc = f32x4.add(acc, f32x4.mul(mb, v128.load(p16, PANEL << 2)));
-    } else {
-      acc = f32x4.add(acc, f32x4.mul(ma, v128.load(ps + s32Off)));
-    }
-  }
-  return acc;
+  const w0 = panelWeights(kind, b, j, x, 0), w1 = panelWeights(kind, b, j, x, 1);
+  const w2 = panelWeights(kind, b, j, x, 2), w3 = panelWeights(kind, b, j, x, 3);
+  const isum = panelDots(kind, j, b, w0, w1, w2, w3, q, q8, ps, sumOff);
+  const ma = hasMin(kind) ? f32x4.splat(minA(kind, b, j)) : f32x4.splat(0);
+  const mb = minPer16(kind) ? f32x4.splat(minB(kind, b, j)) : f32x4.splat(0);
+  return panelAccumulate(kind, acc, isum, f32x4.splat(scale(kind, b, j)), ma, mb, ps, dOff, s32Off, p16);
 }
 
 /**
@@ -785,6 +819,237 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset, q8O
     if (j == SUB - 1) b += blockBytes(kind);
   }
   return acc;
+}
+
+/**
+ * The second panel's accumulator in eightTokens. A function returns one value, and the step is a
+ * function so that each variant is compiled with its shifts constant; a global is per instance,
+ * and every thread has its own instance.
+ */
+let accSecond: v128 = v128.splat<i32>(0);
+
+/**
+ * tokensStep for two full panels `P` bytes apart (`accA` the first's accumulator, the second's in
+ * accSecond): the same operations per token as tokensStep, with the weights unpacked and the
+ * weight scales decoded once for both panels.
+ */
+// @ts-ignore: decorator
+@inline function tokensStep2(
+  kind: i32, j: i32, x: i32, accA: v128, b: usize, q: usize, q8: usize, ps: usize,
+  dOff: usize, s32Off: usize, sumOff: usize, p16: usize, P: usize,
+): v128 {
+  const w0 = panelWeights(kind, b, j, x, 0), w1 = panelWeights(kind, b, j, x, 1);
+  const w2 = panelWeights(kind, b, j, x, 2), w3 = panelWeights(kind, b, j, x, 3);
+  const wd = f32x4.splat(scale(kind, b, j));
+  const ma = hasMin(kind) ? f32x4.splat(minA(kind, b, j)) : f32x4.splat(0);
+  const mb = minPer16(kind) ? f32x4.splat(minB(kind, b, j)) : f32x4.splat(0);
+  const isumB = panelDots(kind, j, b, w0, w1, w2, w3, q + P, q8 + P, ps + P, sumOff);
+  accSecond = panelAccumulate(kind, accSecond, isumB, wd, ma, mb, ps + P, dOff, s32Off, p16 + P);
+  const isumA = panelDots(kind, j, b, w0, w1, w2, w3, q, q8, ps, sumOff);
+  return panelAccumulate(kind, accA, isumA, wd, ma, mb, ps, dOff, s32Off, p16);
+}
+
+/**
+ * fourTokens for the two full panels at `panel` and `panel` + `P` (P = PANEL tokens' bytes): row
+ * `row` against eight tokens, the outputs stored at `o` + t·outStride for token t = 0..7.
+ */
+// @ts-ignore: decorator
+@inline function eightTokens(kind: i32, row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  const SUB = groupsPerBlock(kind);
+  const nb = cols >> 5;
+  const dOff = dOffset(nb, PANEL), s32Off = s32Offset(nb, PANEL), sumOff = qsumOffset(nb, PANEL);
+  let acc = f32x4.splat(0);
+  accSecond = f32x4.splat(0);
+  let b = row, q = panel, ps = panel, p16 = panel + s16Offset(nb, PANEL), q8 = panel + q8Offset(nb, PANEL);
+  for (let g = 0; g < nb; g++) {
+    const j = g & (SUB - 1);
+    const x = variant(kind, j);
+    if (x == 1) acc = tokensStep2(kind, j, 1, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16, P);
+    else if (kind == Q6_K && x == 2) acc = tokensStep2(kind, j, 2, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16, P);
+    else if (kind == Q6_K && x == 3) acc = tokensStep2(kind, j, 3, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16, P);
+    else acc = tokensStep2(kind, j, 0, acc, b, q, q8, ps, dOff, s32Off, sumOff, p16, P);
+    q += PANEL << 6;
+    q8 += PANEL << 5;
+    ps += PANEL << 2;
+    p16 += PANEL << 3;
+    if (j == SUB - 1) b += blockBytes(kind);
+  }
+  const B = accSecond;
+  store<f32>(o, f32x4.extract_lane(acc, 0));
+  store<f32>(o + outStride, f32x4.extract_lane(acc, 1));
+  store<f32>(o + 2 * outStride, f32x4.extract_lane(acc, 2));
+  store<f32>(o + 3 * outStride, f32x4.extract_lane(acc, 3));
+  store<f32>(o + 4 * outStride, f32x4.extract_lane(B, 0));
+  store<f32>(o + 5 * outStride, f32x4.extract_lane(B, 1));
+  store<f32>(o + 6 * outStride, f32x4.extract_lane(B, 2));
+  store<f32>(o + 7 * outStride, f32x4.extract_lane(B, 3));
+}
+
+/*
+ * Each panel loop of each type is a function of its own (the *Of dispatchers below pick one for a
+ * constant `kind`): Binaryen does not inline functions that hold loops, so quantizedMatmul stays a
+ * smaller function that calls them. Inlined into it, the loops made one large function per type,
+ * which V8 compiled less well (Q6_K prefill on SIMD128: 1.5× slower) and which took Binaryen's
+ * optimizer eight minutes instead of under one once a second panel loop was added.
+ */
+
+/** fourTokens of row `row`, its four outputs stored at `o` + t·outStride for t = 0..3. */
+// @ts-ignore: decorator
+@inline function fourTokensStore(kind: i32, row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  const v = fourTokens(kind, row, cols, panel);
+  store<f32>(o, f32x4.extract_lane(v, 0));
+  store<f32>(o + outStride, f32x4.extract_lane(v, 1));
+  store<f32>(o + 2 * outStride, f32x4.extract_lane(v, 2));
+  store<f32>(o + 3 * outStride, f32x4.extract_lane(v, 3));
+}
+
+// @ts-ignore: decorator
+@inline function fourTokensOf(kind: i32, row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  if (kind == Q4_0) fourTokensQ40(row, cols, panel, o, outStride);
+  else if (kind == Q4_1) fourTokensQ41(row, cols, panel, o, outStride);
+  else if (kind == Q5_0) fourTokensQ50(row, cols, panel, o, outStride);
+  else if (kind == Q5_1) fourTokensQ51(row, cols, panel, o, outStride);
+  else if (kind == Q8_0) fourTokensQ80(row, cols, panel, o, outStride);
+  else if (kind == IQ4_NL) fourTokensIQ4NL(row, cols, panel, o, outStride);
+  else if (kind == Q2_K) fourTokensQ2K(row, cols, panel, o, outStride);
+  else if (kind == Q3_K) fourTokensQ3K(row, cols, panel, o, outStride);
+  else if (kind == Q4_K) fourTokensQ4K(row, cols, panel, o, outStride);
+  else if (kind == Q5_K) fourTokensQ5K(row, cols, panel, o, outStride);
+  else fourTokensQ6K(row, cols, panel, o, outStride);
+}
+function fourTokensQ40(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q4_0, row, cols, panel, o, outStride);
+}
+function fourTokensQ41(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q4_1, row, cols, panel, o, outStride);
+}
+function fourTokensQ50(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q5_0, row, cols, panel, o, outStride);
+}
+function fourTokensQ51(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q5_1, row, cols, panel, o, outStride);
+}
+function fourTokensQ80(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q8_0, row, cols, panel, o, outStride);
+}
+function fourTokensIQ4NL(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(IQ4_NL, row, cols, panel, o, outStride);
+}
+function fourTokensQ2K(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q2_K, row, cols, panel, o, outStride);
+}
+function fourTokensQ3K(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q3_K, row, cols, panel, o, outStride);
+}
+function fourTokensQ4K(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q4_K, row, cols, panel, o, outStride);
+}
+function fourTokensQ5K(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q5_K, row, cols, panel, o, outStride);
+}
+function fourTokensQ6K(row: usize, cols: i32, panel: usize, o: usize, outStride: usize): void {
+  fourTokensStore(Q6_K, row, cols, panel, o, outStride);
+}
+
+// @ts-ignore: decorator
+@inline function eightTokensOf(kind: i32, row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  if (kind == Q4_0) eightTokensQ40(row, cols, panel, P, o, outStride);
+  else if (kind == Q4_1) eightTokensQ41(row, cols, panel, P, o, outStride);
+  else if (kind == Q5_0) eightTokensQ50(row, cols, panel, P, o, outStride);
+  else if (kind == Q5_1) eightTokensQ51(row, cols, panel, P, o, outStride);
+  else if (kind == Q8_0) eightTokensQ80(row, cols, panel, P, o, outStride);
+  else if (kind == IQ4_NL) eightTokensIQ4NL(row, cols, panel, P, o, outStride);
+  else if (kind == Q2_K) eightTokensQ2K(row, cols, panel, P, o, outStride);
+  else if (kind == Q3_K) eightTokensQ3K(row, cols, panel, P, o, outStride);
+  else if (kind == Q4_K) eightTokensQ4K(row, cols, panel, P, o, outStride);
+  else if (kind == Q5_K) eightTokensQ5K(row, cols, panel, P, o, outStride);
+  else eightTokensQ6K(row, cols, panel, P, o, outStride);
+}
+function eightTokensQ40(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q4_0, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ41(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q4_1, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ50(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q5_0, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ51(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q5_1, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ80(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q8_0, row, cols, panel, P, o, outStride);
+}
+function eightTokensIQ4NL(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(IQ4_NL, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ2K(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q2_K, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ3K(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q3_K, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ4K(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q4_K, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ5K(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q5_K, row, cols, panel, P, o, outStride);
+}
+function eightTokensQ6K(row: usize, cols: i32, panel: usize, P: usize, o: usize, outStride: usize): void {
+  eightTokens(Q6_K, row, cols, panel, P, o, outStride);
+}
+
+/** Each of the W tokens of the last, narrower panel at `panel` through matvec (see above). */
+// @ts-ignore: decorator
+@inline function matvecs(kind: i32, w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  for (let k = 0; k < W; k++) matvec(kind, w, rowBytes, cols, r0, r1, panel, W, k, out + <usize>k * outStride);
+}
+// @ts-ignore: decorator
+@inline function matvecsOf(kind: i32, w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  if (kind == Q4_0) matvecsQ40(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q4_1) matvecsQ41(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q5_0) matvecsQ50(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q5_1) matvecsQ51(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q8_0) matvecsQ80(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == IQ4_NL) matvecsIQ4NL(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q2_K) matvecsQ2K(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q3_K) matvecsQ3K(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q4_K) matvecsQ4K(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else if (kind == Q5_K) matvecsQ5K(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+  else matvecsQ6K(w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ40(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q4_0, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ41(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q4_1, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ50(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q5_0, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ51(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q5_1, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ80(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q8_0, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsIQ4NL(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(IQ4_NL, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ2K(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q2_K, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ3K(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q3_K, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ4K(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q4_K, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ5K(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q5_K, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
+}
+function matvecsQ6K(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, panel: usize, W: i32, out: usize, outStride: usize): void {
+  matvecs(Q6_K, w, rowBytes, cols, r0, r1, panel, W, out, outStride);
 }
 
 /**
@@ -829,19 +1094,20 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset, q8O
 }
 
 /**
- * Tokens per pass over the weight rows in prefill (a multiple of PANEL): enough that the pass's
+ * Tokens per pass over the weight rows in prefill (a multiple of 2 · PANEL): enough that the pass's
  * activations stay in L2 while every row of the weight matrix streams past them.
  */
 // @ts-ignore: decorator
 @inline function prefillChunk(tokStride: usize): i32 {
-  const n = <i32>(<usize>786432 / tokStride) & ~(PANEL - 1);
-  return n < PANEL ? PANEL : n;
+  const n = <i32>(<usize>786432 / tokStride) & ~(2 * PANEL - 1); // whole eightTokens passes
+  return n < 2 * PANEL ? 2 * PANEL : n;
 }
 
 /**
  * Rows [r0, r1) of the weight matrix at `w` times `nTokens` quantized activation rows at `act`;
- * out[t·rows + r] (f32) for every token t. Full panels go through fourTokens; the tokens of a
- * last, narrower panel (and a lone decode token) through matvec.
+ * out[t·rows + r] (f32) for every token t. Full panels go through eightTokens (two at a time) or,
+ * the last odd one, fourTokens; the tokens of a last, narrower panel (and a lone decode
+ * token) through matvec. (A matvec loop of its own per type measured no faster: it stays inline.)
  */
 // @ts-ignore: decorator
 @inline function quantizedMatmul(
@@ -855,20 +1121,18 @@ import { PANEL, activationStride, dOffset, s32Offset, s16Offset, qsumOffset, q8O
     const te = min(full, tc + chunk);
     for (let r = r0; r < r1; r++) {
       const row = w + <usize>r * rowBytes;
-      for (let t = tc; t < te; t += PANEL) {
-        const v = fourTokens(kind, row, cols, act + <usize>t * tokStride);
-        const o = out + <usize>t * outStride + (<usize>r << 2);
-        store<f32>(o, f32x4.extract_lane(v, 0));
-        store<f32>(o + outStride, f32x4.extract_lane(v, 1));
-        store<f32>(o + 2 * outStride, f32x4.extract_lane(v, 2));
-        store<f32>(o + 3 * outStride, f32x4.extract_lane(v, 3));
+      let t = tc;
+      const P = <usize>PANEL * tokStride;
+      for (; t + 2 * PANEL <= te; t += 2 * PANEL) {
+        eightTokensOf(kind, row, cols, act + <usize>t * tokStride, P, out + <usize>t * outStride + (<usize>r << 2), outStride);
+      }
+      for (; t < te; t += PANEL) {
+        fourTokensOf(kind, row, cols, act + <usize>t * tokStride, out + <usize>t * outStride + (<usize>r << 2), outStride);
       }
     }
   }
   const W = nTokens - full;
-  for (let k = 0; k < W; k++) {
-    matvec(kind, w, rowBytes, cols, r0, r1, act + <usize>full * tokStride, W, k, out + <usize>(full + k) * outStride);
-  }
+  if (W > 0) matvecsOf(kind, w, rowBytes, cols, r0, r1, act + <usize>full * tokStride, W, out + <usize>full * outStride, outStride);
 }
 
 export function matmulQ4_0(w: usize, rowBytes: usize, rows: i32, cols: i32, r0: i32, r1: i32, act: usize, n: i32, out: usize): void {

@@ -67,20 +67,21 @@ describe('WASM kernels', () => {
   });
 
   it('gives every token count and row count the results of per-token matvecs', () => {
-    // Tokens go in panels of 4 (a last panel of 1–3 is laid out with its own width) and rows in
-    // quads taken from the four quarters of the range (a last quad of 1–3 rows repeats its last
-    // row): every combination must equal the plain one-token, all-rows product, and that must
-    // agree with the reference on the same rounded activations.
+    // Tokens go in panels of 4 (a last panel of 1–3 is laid out with its own width), full panels
+    // two at a time (8 tokens; a last odd one alone), and rows in quads taken from the four
+    // quarters of the range (a last quad of 1–3 rows repeats its last row): every combination
+    // must equal the plain one-token, all-rows product, and that must agree with the reference on
+    // the same rounded activations.
     const cols = 512;
     for (const type of KERNEL_TYPES.filter((t) => !FLOAT_TYPES.has(t))) {
       for (const rows of [1, 2, 3, 5, 8, 11]) {
-        const p = makeProblem(arena, type, rows, cols, 9, 9000 + 13 * type + rows);
+        const p = makeProblem(arena, type, rows, cols, 13, 9000 + 13 * type + rows);
         const { xq } = quantizeLikeQ8(p.x, cols);
         const want = reference(p, xq);
         const { mag } = errorScales(p, dequantized(p), undefined);
         const one = arena.allocF32(rows);
         const perToken: number[][] = [];
-        for (let t = 0; t < 9; t++) {
+        for (let t = 0; t < 13; t++) {
           backend.matmul(p.w, p.x.subarray(t * cols, (t + 1) * cols), 1, one);
           perToken.push(Array.from(one));
           for (let r = 0; r < rows; r++) {
@@ -88,7 +89,7 @@ describe('WASM kernels', () => {
             expect(Math.abs(one[r] - want[i]), `${typeName(type)} ${rows} rows, token ${t}, row ${r}`).toBeLessThanOrEqual(2e-6 * mag[i] + 1e-7);
           }
         }
-        for (const n of [2, 3, 4, 5, 6, 7, 9]) {
+        for (const n of [2, 3, 4, 5, 6, 7, 8, 9, 12, 13]) {
           p.out.fill(NaN);
           backend.matmul(p.w, p.x, n, p.out);
           for (let t = 0; t < n; t++) {

@@ -59,9 +59,9 @@ describe('the relaxed-SIMD kernel module', () => {
     // Every weight at its largest value (all value bits set) in every other row, against tokens
     // quantized to all +127 and all −127: the partial sums the i16 lanes of the byte dots reach.
     // Token counts 1, 2, 3 and 6 exercise the matrix-vector kernel for each lane of a last,
-    // narrower panel; 4 and 6 the panel kernel.
+    // narrower panel; 4 and 6 the one-panel kernel, 8 and 12 the two-panel one.
     for (const [type, blockBytes, from, to] of valueBytes) {
-      for (const tokens of [1, 2, 3, 4, 6]) {
+      for (const tokens of [1, 2, 3, 4, 6, 8, 12]) {
         const p = makeProblem(arena, type, 10, 512, tokens, 13000 + 7 * type + tokens);
         const data = p.w.data;
         const rb = data.length / p.w.rows;
