@@ -4,6 +4,7 @@
  * `ReadableStream` of them. Sources that arrive over time are streamed into the arena
  * (gguf/stream-load.ts); paths and bytes go through the random-access loader (gguf/load.ts).
  */
+import type { Arena } from '@legato/quant';
 import { GGUFError } from '../gguf/errors.js';
 import { readGGUFHeader, type GGUFHeader } from '../gguf/header.js';
 import { loadGGUF, type GGUFFile, type LoadProgress } from '../gguf/load.js';
@@ -23,6 +24,8 @@ export interface ReadModelOptions {
   onHeader?: (header: GGUFHeader) => void;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Called with the arena before tensor data is read into it (work that needs only the arena can start). */
+  onArena?: (arena: Arena) => void;
 }
 
 const HTTP_URL = /^https?:\/\//i;
@@ -105,5 +108,5 @@ export async function readModelFile(source: ModelSource, o: ReadModelOptions = {
   // A path, a file: URL or bytes: validate the header before reading megabytes of tensor data.
   const header = readGGUFHeader(source);
   o.onHeader?.(header);
-  return loadGGUF(source, { onProgress: o.onProgress, signal: o.signal });
+  return loadGGUF(source, { onProgress: o.onProgress, signal: o.signal, onArena: o.onArena });
 }

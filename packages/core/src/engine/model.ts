@@ -79,18 +79,40 @@ export class LlamaModel {
     const path = modelSourceLabel(source);
     let config: LlamaConfig | undefined;
     let tokenizer: Tokenizer | undefined;
-    const file = await readModelFile(source, {
-      onProgress: options.onProgress,
-      signal: options.signal,
-      // Validate metadata and architecture before reading megabytes of tensor data.
-      onHeader: (header) => {
-        config = readLlamaConfig(header);
-        tokenizer = Tokenizer.fromMetadata(header.metadata);
-      },
-    });
+    // Legato's own backends start with the arena, while the data is read: starting the worker
+    // threads takes ~80 ms that would otherwise follow the read. (A caller's backend or factory
+    // gets the arena with the weights in it, as before.)
+    let early: Promise<ComputeBackend> | undefined;
+    let file: GGUFFile;
+    try {
+      file = await readModelFile(source, {
+        onProgress: options.onProgress,
+        signal: options.signal,
+        // Validate metadata and architecture before reading megabytes of tensor data.
+        onHeader: (header) => {
+          config = readLlamaConfig(header);
+          tokenizer = Tokenizer.fromMetadata(header.metadata);
+        },
+        onArena: (arena) => {
+          if (typeof options.backend !== 'object' && typeof options.backend !== 'function') {
+            early = createBackend(arena, options);
+            early.catch(() => {}); // awaited below; a failed read must not leave it unhandled
+          }
+        },
+      });
+    } catch (e) {
+      void early?.then((b) => b.dispose(), () => {});
+      throw e;
+    }
     if (!config || !tokenizer) throw new Error('unreachable: the header was not checked');
-    const weights = bindLlamaWeights(file, config);
-    const backend = await createBackend(file.arena, options);
+    let weights: LlamaWeights;
+    try {
+      weights = bindLlamaWeights(file, config);
+    } catch (e) {
+      void early?.then((b) => b.dispose(), () => {});
+      throw e;
+    }
+    const backend = await (early ?? createBackend(file.arena, options));
     return new LlamaModel(path, file, config, weights, tokenizer, backend);
   }
 

@@ -20,6 +20,8 @@ export interface StreamLoadOptions {
   /** Called as tensor data arrives (every MiB or so, and at the end). */
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Called with the arena once it holds room for the data, before any tensor data is copied. */
+  onArena?: (arena: Arena) => void;
 }
 
 /** Tensor data starts on a cache line in the arena, as in loadGGUF. */
@@ -93,6 +95,7 @@ export async function loadGGUFFromStream(stream: ReadableStream<Uint8Array>, opt
     const total = header.dataSize;
     arena = new Arena({ initialBytes: total + (1 << 20) });
     const base = arena.alloc(total, ARENA_ALIGN);
+    options.onArena?.(arena);
     const dest = arena.u8(base, total);
     let done = 0;
     let reported = 0;
