@@ -1,6 +1,7 @@
 /**
  * One side of the peer benchmark, in its own process so its peak RSS is its own:
  *   peer-runner.ts <legato|llamacpp> <model.gguf> <tests, e.g. pp128,pp512,tg128> <threads> <reps>
+ * <threads> may be `default` for Legato: loadModel without a thread count, as an app calls it.
  * Prints one JSON line: { results: { [test]: number[] (tokens/s per rep) }, maxRssMb }.
  * Tests follow llama-bench: ppN prefills N tokens into an empty cache; tgN generates N tokens
  * one at a time after a single BOS token; neither counts tokenization or sampling choices.
@@ -9,7 +10,7 @@ import { loadModel } from '@legato/core';
 
 const [engine, modelPath, testsArg, threadsArg, repsArg] = process.argv.slice(2);
 const tests = testsArg.split(',');
-const threads = Number(threadsArg);
+const threads = threadsArg === 'default' ? undefined : Number(threadsArg);
 const reps = Number(repsArg);
 
 function promptOf(n: number, vocab: number, bos: number): number[] {
