@@ -886,7 +886,7 @@ let accSecond: v128 = v128.splat<i32>(0);
 }
 
 /*
- * Each panel loop of each type is a function of its own (the *Of dispatchers below pick one for a
+ * Each kernel loop of each type is a function of its own (the *Of dispatchers below pick one for a
  * constant `kind`): Binaryen does not inline functions that hold loops, so quantizedMatmul stays a
  * smaller function that calls them. Inlined into it, the loops made one large function per type,
  * which V8 compiled less well (Q6_K prefill on SIMD128: 1.5× slower) and which took Binaryen's
@@ -1107,7 +1107,7 @@ function matvecsQ6K(w: usize, rowBytes: usize, cols: i32, r0: i32, r1: i32, pane
  * Rows [r0, r1) of the weight matrix at `w` times `nTokens` quantized activation rows at `act`;
  * out[t·rows + r] (f32) for every token t. Full panels go through eightTokens (two at a time) or,
  * the last odd one, fourTokens; the tokens of a last, narrower panel (and a lone decode
- * token) through matvec. (A matvec loop of its own per type measured no faster: it stays inline.)
+ * token) through matvec; each of the three loops in a function of its own per type (above).
  */
 // @ts-ignore: decorator
 @inline function quantizedMatmul(
