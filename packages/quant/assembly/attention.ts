@@ -81,7 +81,7 @@ export function attention(
 // @ts-ignore: decorator
 @inline function load4<T>(b: usize, j: usize, s: v128): v128 {
   if (sizeof<T>() == 4) return v128.load(b + (j << 2));
-  if (sizeof<T>() == 2) return f16x4ToF32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(b + (j << 1))));
+  if (sizeof<T>() == 2) return f16x4ToF32x4(i32x4.extend_low_i16x8_s(v128.load64_zero(b + (j << 1))));
   return f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(b + j)))), s);
 }
 

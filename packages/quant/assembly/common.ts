@@ -42,15 +42,20 @@ export const F16_TABLE: usize = 0;
   return load<f32>(F16_TABLE + (<usize>load<u16>(p) << 2));
 }
 
-/** Four halves (the low lanes of `h`, zero-extended to u32 lanes) → four floats, as f16ToF32. */
+/**
+ * Four halves, sign-extended to i32 lanes (i32x4.extend_*_i16x8_s) → four floats, as f16ToF32.
+ * Shifted left by 13, a lane has the sign at bit 31 and exponent + mantissa at bits 27..13 (the
+ * sign's copies on bits 28..30 are cleared); multiplying by 2^112 then rebiases normals and turns
+ * subnormals into the right normal floats, sign included, so only Inf/NaN (exponent 31) need their
+ * exponent forced to 255. Seven operations where handling the sign apart took nine.
+ */
 // @ts-ignore: decorator
 @inline export function f16x4ToF32x4(h: v128): v128 {
-  const em = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
-  const finite = f32x4.mul(em, f32x4.splat(reinterpret<f32>(0x77800000)));
-  const special = v128.or(em, i32x4.splat(0x7f800000));
-  const isSpecial = i32x4.gt_s(em, i32x4.splat(0x0f7fffff));
-  const mag = v128.bitselect(special, finite, isSpecial);
-  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+  const bits = v128.and(i32x4.shl(h, 13), i32x4.splat(0x8fffffff));
+  const finite = f32x4.mul(bits, f32x4.splat(reinterpret<f32>(0x77800000)));
+  const EXP = i32x4.splat(0x0f800000);
+  const special = i32x4.eq(v128.and(bits, EXP), EXP);
+  return v128.bitselect(v128.or(bits, i32x4.splat(0x7f800000)), finite, special);
 }
 
 // @ts-ignore: decorator

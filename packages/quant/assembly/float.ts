@@ -43,8 +43,8 @@ import { F32, F16, BF16, f16ToF32, f16x4ToF32x4, hsumF32, tokenChunk } from './c
       // Inf/NaN (exponent 31) are rare enough to take the exact but slower path for all eight.
       const exp = i16x8.splat(0x7c00);
       if (v128.any_true(i16x8.eq(v128.and(h, exp), exp))) {
-        wa = f16x4ToF32x4(i32x4.extend_low_i16x8_u(h));
-        wb = f16x4ToF32x4(i32x4.extend_high_i16x8_u(h));
+        wa = f16x4ToF32x4(i32x4.extend_low_i16x8_s(h));
+        wb = f16x4ToF32x4(i32x4.extend_high_i16x8_s(h));
       } else {
         wa = finiteF16x4(i32x4.extend_low_i16x8_s(h));
         wb = finiteF16x4(i32x4.extend_high_i16x8_s(h));
