@@ -3,7 +3,7 @@
  * tokens/s at given positions, on a synthetic TinyLlama-1.1B-shaped model (Q4_0 weights by default).
  *
  *   node --conditions=source --import tsx benchmarks/kv-types.ts [--positions 2048,8192]
- *        [--steps 6] [--threads 2] [--type Q4_0] [--shape tinyllama-1.1b] [--json]
+ *        [--steps 16] [--kv-types f16,f32,q8_0] [--threads 2] [--type Q4_0] [--shape tinyllama-1.1b] [--json]
  *
  * Decode at position P needs P cached positions, not a P-token prefill: the cache is filled with
  * random rows (stored in the measured type, as the forward pass would store them) and the timed
@@ -25,9 +25,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     positions: { type: 'string', default: '2048,8192' },
-    steps: { type: 'string', default: '6' },
+    steps: { type: 'string', default: '16' },
     threads: { type: 'string', default: '2' },
     type: { type: 'string', default: 'Q4_0' },
+    'kv-types': { type: 'string', default: KV_TYPES.join(',') },
     shape: { type: 'string', default: 'tinyllama-1.1b' },
     json: { type: 'boolean', default: false },
   },
@@ -64,10 +65,12 @@ interface Row {
   position: number;
   tokensPerSecond: number;
 }
+const kvTypes = values['kv-types']!.split(',') as KVType[];
+for (const t of kvTypes) if (!KV_TYPES.includes(t)) throw new Error(`--kv-types takes ${KV_TYPES.join(', ')}; got ${t}`);
 const rows: Row[] = [];
 const forward = new LlamaForward(c, model.weights, model.backend, model.arena, { maxBatch: 1, maxContext: capacity });
 const token = new Int32Array(1);
-for (const kvType of KV_TYPES) {
+for (const kvType of kvTypes) {
   const bytes = ContiguousKVCache.bytesNeeded(c.nLayers, capacity, c.kvDim, kvType);
   const at = model.arena.alloc(bytes);
   const cache = new ContiguousKVCache(model.arena.u8(at, bytes), c.nLayers, capacity, c.kvDim, kvType);
@@ -117,7 +120,7 @@ if (values.json) {
     `| KV type | bytes/token | KV at ${positions.map((p) => `${p}`).join(' / ')} | ${positions.map((p) => `tok/s @${p}`).join(' | ')} |`,
     `|---|---|---|${positions.map(() => '---').join('|')}|`,
   ];
-  for (const t of KV_TYPES) {
+  for (const t of kvTypes) {
     const mine = rows.filter((r) => r.kvType === t);
     const bpt = mine[0].bytesPerToken;
     lines.push(
