@@ -6,7 +6,9 @@
  * load falls on every configuration alike. Prints, per test, the median tokens/s of each and the
  * default's ratio to the better of 1 and 2 threads.
  *   node --conditions=source --import tsx benchmarks/threads-default.ts [--shape tiny-15m]
- *        [--types Q4_0,F32] [--tests pp16,pp128,tg128] [--rounds 3] [--reps 3] [--json]
+ *        [--types Q4_0,F32] [--tests pp16,pp128,tg128] [--rounds 3] [--reps 10] [--json]
+ * Where the default is itself 1 or 2 threads (1 or 2 cores), its ratio to that same configuration
+ * measured apart shows the run's noise: short tests (pp16 is a few ms) need the reps.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -23,7 +25,7 @@ const { values } = parseArgs({
     types: { type: 'string', default: 'Q4_0,F32' },
     tests: { type: 'string', default: 'pp16,pp128,tg128' },
     rounds: { type: 'string', default: '3' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
   },
 });
