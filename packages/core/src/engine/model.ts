@@ -84,6 +84,7 @@ export class LlamaModel {
     // gets the arena with the weights in it, as before.)
     let early: Promise<ComputeBackend> | undefined;
     let file: GGUFFile;
+    let weights: LlamaWeights;
     try {
       file = await readModelFile(source, {
         onProgress: options.onProgress,
@@ -100,13 +101,7 @@ export class LlamaModel {
           }
         },
       });
-    } catch (e) {
-      void early?.then((b) => b.dispose(), () => {});
-      throw e;
-    }
-    if (!config || !tokenizer) throw new Error('unreachable: the header was not checked');
-    let weights: LlamaWeights;
-    try {
+      if (!config || !tokenizer) throw new Error('unreachable: the header was not checked');
       weights = bindLlamaWeights(file, config);
     } catch (e) {
       void early?.then((b) => b.dispose(), () => {});
