@@ -19,12 +19,12 @@
  * itl_p50_ms, itl_p99_ms, native_tps, native_speedup, ratio}.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InferenceEngine, loadModel, type GenerationResult } from '@legato/core';
-import { SHAPES, synthesizeModel, type SynthType } from '@legato/core/synth';
+import { SHAPES, type SynthType } from '@legato/core/synth';
+import { ensureSynthModel } from '@legato/bench';
 import { buildNativeLlamaCpp, findNativeLlamaCpp } from './native-llamacpp.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,13 +57,7 @@ const threads = positive('threads', values.threads!);
 const reps = positive('reps', values.reps!);
 const type = values.type! as SynthType;
 
-const dir = join(root, '.cache', 'legato');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `synth-${shape.name}-${type}.gguf`);
-if (!existsSync(file)) {
-  log(`synthesizing ${shape.name} ${type} → ${file}`);
-  await synthesizeModel(file, { shape, type, seed: 1 });
-}
+const file = await ensureSynthModel({ shape, type, dir: join(root, '.cache', 'legato'), onSynthesize: (f) => log(`synthesizing ${shape.name} ${type} → ${f}`) });
 
 /** llama-batched-bench's S_TG per npl, or undefined when there is no native build to run. */
 function nativeAnchor(): Map<number, number> | undefined {

@@ -10,13 +10,13 @@
  *   node --conditions=source --import tsx benchmarks/browser.ts [--model f.gguf] [--pp 128] [--tg 32]
  *        [--reps 2] [--threads 1,2] [--json]
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { loadModel } from '@legato/core';
-import { SHAPES, synthesizeModel } from '@legato/core/synth';
+import { ensureSynthModel } from '@legato/bench';
 import { benchOnce, type BenchResult } from '../examples/browser/bench.js';
 // @ts-expect-error plain JavaScript scripts without types
 import { buildExample } from '../examples/browser/build.mjs';
@@ -43,16 +43,9 @@ const threadCounts = values.threads!.split(',').map(Number);
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-let file = values.model;
-if (!file) {
-  const dir = join(root, '.cache', 'legato');
-  mkdirSync(dir, { recursive: true });
-  file = join(dir, 'synth-tinyllama-1.1b-Q4_0.gguf');
-  if (!existsSync(file)) {
-    log(`synthesizing tinyllama-1.1b Q4_0 → ${file}`);
-    await synthesizeModel(file, { shape: SHAPES['tinyllama-1.1b'], type: 'Q4_0', seed: 1 });
-  }
-}
+const file = values.model ?? await ensureSynthModel({
+  shape: 'tinyllama-1.1b', type: 'Q4_0', dir: join(root, '.cache', 'legato'), onSynthesize: (f) => log(`synthesizing tinyllama-1.1b Q4_0 → ${f}`),
+});
 
 /** Best of `reps` passes after a short warm-up (best: the machine is shared, slow passes are noise). */
 function best(rs: BenchResult[]): BenchResult {

@@ -12,13 +12,13 @@
  * work a real context at P does (the first step is a warm-up and is not counted). Synthetic
  * weights' outputs are meaningless; only time is measured.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KV_TYPES, kvBytesPerToken, loadModel, type KVType } from '@legato/core';
 import { ContiguousKVCache, LlamaForward } from '@legato/core/internals';
-import { SHAPES, synthesizeModel, type SynthType } from '@legato/core/synth';
+import { SHAPES, type SynthType } from '@legato/core/synth';
+import { ensureSynthModel } from '@legato/bench';
 import { storeKVRow } from '@legato/quant';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,13 +46,9 @@ const steps = positive('steps', values.steps!);
 const threads = positive('threads', values.threads!);
 const weightType = values.type! as SynthType;
 
-const dir = join(root, '.cache', 'legato');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `synth-${shape.name}-${weightType}.gguf`);
-if (!existsSync(file)) {
-  log(`synthesizing ${shape.name} ${weightType} → ${file}`);
-  await synthesizeModel(file, { shape, type: weightType, seed: 1 });
-}
+const file = await ensureSynthModel({
+  shape, type: weightType, dir: join(root, '.cache', 'legato'), onSynthesize: (f) => log(`synthesizing ${shape.name} ${weightType} → ${f}`),
+});
 
 const model = await loadModel(file, { threads });
 const c = model.config;

@@ -10,10 +10,11 @@
  * reports its peak RSS. The warm read (page cache full) is printed too, to show the drop worked.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { SynthType } from '@legato/core/synth';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,19 +82,16 @@ function child(file: string): ChildResult {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
-const { SHAPES, synthesizeModel } = await import('@legato/core/synth');
+// Imported here, not at the top: the child (the measured process) loads only @legato/core.
+const { SHAPES } = await import('@legato/core/synth');
+const { ensureSynthModel } = await import('@legato/bench');
 const shape = SHAPES[values.shape!];
 if (!shape) throw new Error(`unknown shape ${values.shape}`);
 const dir = join(root, '.cache', 'legato');
-mkdirSync(dir, { recursive: true });
 const MB = 2 ** 20;
 const lines: string[] = [];
 for (const type of values.types!.split(',')) {
-  const file = join(dir, `synth-${shape.name}-${type}.gguf`);
-  if (!existsSync(file)) {
-    log(`synthesizing ${shape.name} ${type} → ${file}`);
-    await synthesizeModel(file, { shape, type: type as never, seed: 1 });
-  }
+  const file = await ensureSynthModel({ shape, type: type as SynthType, dir, onSynthesize: (f) => log(`synthesizing ${shape.name} ${type} → ${f}`) });
   const size = statSync(file).size;
   const best = { cold: Infinity, warm: Infinity, load: Infinity, rss: Infinity, rssLoad: Infinity, kv: 0 };
   for (let round = 0; round < Number(values.rounds); round++) {

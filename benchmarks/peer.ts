@@ -14,13 +14,15 @@
  * native_rss_mb}.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SHAPES, synthesizeModel, type SynthType } from '@legato/core/synth';
+import { SHAPES, type SynthType } from '@legato/core/synth';
+import { ensureSynthModel } from '@legato/bench';
 import { buildNativeLlamaCpp } from './native-llamacpp.js';
+import { runPeerSide, type Side } from './peer-side.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -38,19 +40,10 @@ const shape = SHAPES[values.shape!];
 if (!shape) throw new Error(`unknown shape ${values.shape}`);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
-interface Side { results: Record<string, number[]>; maxRssMb: number }
 const threadCounts = values.threads!.split(',').map(Number);
 if (!threadCounts.every((t) => Number.isInteger(t) && t >= 1)) throw new Error(`--threads takes positive integers, got ${values.threads}`);
 
-function runSide(engine: 'legato' | 'llamacpp', model: string, threads: number): Side {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'benchmarks/peer-runner.ts'), engine, model, values.tests!, String(threads), values.reps!], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    cwd: root,
-  });
-  if (r.status !== 0) throw new Error(`${engine} runner failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Side;
-}
+const runSide = (engine: 'legato' | 'llamacpp', model: string, threads: number): Side => runPeerSide(engine, model, values.tests!, threads, values.reps!);
 
 /**
  * llama-bench (native build) on the same file, tests and threads: its own warm-up, `reps`
@@ -88,15 +81,10 @@ const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
 const std = (a: number[]): number => Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / Math.max(1, a.length - 1));
 
 const dir = join(root, '.cache', 'legato');
-mkdirSync(dir, { recursive: true });
 const rows: string[] = [];
 const scaling: string[] = [];
 for (const type of values.types!.split(',')) {
-  const file = join(dir, `synth-${shape.name}-${type}.gguf`);
-  if (!existsSync(file)) {
-    log(`synthesizing ${shape.name} ${type} → ${file}`);
-    await synthesizeModel(file, { shape, type: type as SynthType, seed: 1 });
-  }
+  const file = await ensureSynthModel({ shape, type: type as SynthType, dir, onSynthesize: (f) => log(`synthesizing ${shape.name} ${type} → ${f}`) });
   const first: Record<string, { legato: number; llamacpp: number; native: number }> = {};
   for (const threads of threadCounts) {
     log(`${type}, ${threads} thread(s): llama.cpp…`);

@@ -10,13 +10,13 @@
  * Where the default is itself 1 or 2 threads (1 or 2 cores), its ratio to that same configuration
  * measured apart shows the run's noise: short tests (pp16 is a few ms) need the reps.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SHAPES, synthesizeModel, type SynthType } from '@legato/core/synth';
+import { SHAPES, type SynthType } from '@legato/core/synth';
+import { ensureSynthModel } from '@legato/bench';
+import { runPeerSide } from './peer-side.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -38,13 +38,8 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const configs = ['default', '1', '2'] as const;
 type Config = (typeof configs)[number];
 
-function run(model: string, threads: Config): Record<string, number[]> {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'benchmarks/peer-runner.ts'), 'legato', model, tests.join(','), threads, values.reps!], {
-    encoding: 'utf8', maxBuffer: 1 << 24, cwd: root,
-  });
-  if (r.status !== 0) throw new Error(`runner failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { results: Record<string, number[]> }).results;
-}
+const run = (model: string, threads: Config): Record<string, number[]> =>
+  runPeerSide('legato', model, tests.join(','), threads === 'default' ? 'default' : Number(threads), values.reps!).results;
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -52,14 +47,9 @@ const median = (a: number[]): number => {
 };
 
 const dir = join(root, '.cache', 'legato');
-mkdirSync(dir, { recursive: true });
 const lines: string[] = [];
 for (const type of values.types!.split(',')) {
-  const file = join(dir, `synth-${shape.name}-${type}.gguf`);
-  if (!existsSync(file)) {
-    log(`synthesizing ${shape.name} ${type} → ${file}`);
-    await synthesizeModel(file, { shape, type: type as SynthType, seed: 1 });
-  }
+  const file = await ensureSynthModel({ shape, type: type as SynthType, dir, onSynthesize: (f) => log(`synthesizing ${shape.name} ${type} → ${f}`) });
   const samples: Record<Config, Record<string, number[]>> = { default: {}, 1: {}, 2: {} };
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < configs.length; i++) {
