@@ -2,9 +2,7 @@
  * The quantize pool in a browser: the same API as quantize/quantize-pool.ts, converting on the
  * calling thread (quantizing a model is an offline job; piscina is Node-only).
  */
-import { getFormat } from '../formats/index.js';
-import { rowBytes, typeName } from '../types.js';
-import { convertRows } from '../quantize/convert-rows.js';
+import { checkConversion, convertRows } from '../quantize/convert-rows.js';
 import type { QuantizePoolOptions, TensorConversion } from '../quantize/quantize-pool.js';
 
 export type { QuantizePoolOptions, TensorConversion } from '../quantize/quantize-pool.js';
@@ -19,12 +17,7 @@ export class QuantizePool {
   /** Converts `job.src` into `job.dst`; throws if a type cannot be read or written or the sizes do not match. */
   async convert(job: TensorConversion, onRows?: (rows: number) => void): Promise<void> {
     if (this.destroyed) throw new Error('QuantizePool: used after destroy()');
-    const from = getFormat(job.srcType);
-    if (!getFormat(job.dstType).quantizeRow) throw new RangeError(`cannot quantize to ${typeName(job.dstType)}`);
-    const srcBytes = rowBytes(from.type, job.cols) * job.rows;
-    const dstBytes = rowBytes(job.dstType, job.cols) * job.rows;
-    if (job.src.byteLength < srcBytes) throw new RangeError(`source holds ${job.src.byteLength} bytes, ${srcBytes} needed`);
-    if (job.dst.byteLength < dstBytes) throw new RangeError(`destination holds ${job.dst.byteLength} bytes, ${dstBytes} needed`);
+    checkConversion(job);
     convertRows({ ...job, rowStart: 0, rowEnd: job.rows });
     onRows?.(job.rows);
   }

@@ -17,6 +17,21 @@ export interface RowRange {
   readonly rowEnd: number;
 }
 
+/**
+ * Checks a whole-tensor conversion before any row is converted (both QuantizePool twins): the
+ * source type must be readable and the destination quantizable, and both views large enough.
+ * Returns the bytes the conversion reads and writes.
+ */
+export function checkConversion(job: Omit<RowRange, 'rowStart' | 'rowEnd'> & { readonly rows: number }): { srcBytes: number; dstBytes: number } {
+  const from = getFormat(job.srcType);
+  if (!getFormat(job.dstType).quantizeRow) throw new RangeError(`cannot quantize to ${typeName(job.dstType)}`);
+  const srcBytes = rowBytes(from.type, job.cols) * job.rows;
+  const dstBytes = rowBytes(job.dstType, job.cols) * job.rows;
+  if (job.src.byteLength < srcBytes) throw new RangeError(`source holds ${job.src.byteLength} bytes, ${srcBytes} needed`);
+  if (job.dst.byteLength < dstBytes) throw new RangeError(`destination holds ${job.dst.byteLength} bytes, ${dstBytes} needed`);
+  return { srcBytes, dstBytes };
+}
+
 let scratch = new Float32Array(0);
 
 /**

@@ -10,9 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { locatePackageFile, moduleUrl } from '../kernels/module.js';
-import { getFormat } from '../formats/index.js';
-import { rowBytes, typeName, type GGMLType } from '../types.js';
-import { convertRows } from './convert-rows.js';
+import type { GGMLType } from '../types.js';
+import { checkConversion, convertRows } from './convert-rows.js';
 
 export interface QuantizePoolOptions {
   /** Worker threads; default `os.availableParallelism()`. 1 converts in-process, with no workers. */
@@ -88,12 +87,7 @@ export class QuantizePool {
    */
   async convert(job: TensorConversion, onRows?: (rows: number) => void): Promise<void> {
     if (this.destroyed) throw new Error('QuantizePool: used after destroy()');
-    const from = getFormat(job.srcType);
-    if (!getFormat(job.dstType).quantizeRow) throw new RangeError(`cannot quantize to ${typeName(job.dstType)}`);
-    const srcBytes = rowBytes(from.type, job.cols) * job.rows;
-    const dstBytes = rowBytes(job.dstType, job.cols) * job.rows;
-    if (job.src.byteLength < srcBytes) throw new RangeError(`source holds ${job.src.byteLength} bytes, ${srcBytes} needed`);
-    if (job.dst.byteLength < dstBytes) throw new RangeError(`destination holds ${job.dst.byteLength} bytes, ${dstBytes} needed`);
+    const { srcBytes, dstBytes } = checkConversion(job);
     const elements = job.rows * job.cols;
     if (this.threads === 1 || elements < MIN_PARALLEL_ELEMENTS) {
       convertRows({ ...job, rowStart: 0, rowEnd: job.rows });
