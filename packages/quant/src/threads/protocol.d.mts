@@ -28,6 +28,7 @@ export declare const W_BUSY: number;
 export declare const W_DEAD: number;
 export declare function workerState(i: number): number;
 export declare function workerAsleep(i: number): number;
+export declare function recordWorkerExit(ctl: Int32Array, index: number, served: boolean, code: number): void;
 export declare function controlInts(workers: number): number;
 export declare const EXIT_REQUEST: unique symbol;
 export declare const CHUNK_BITS: number;

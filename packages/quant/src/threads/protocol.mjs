@@ -77,6 +77,21 @@ export function workerState(i) {
 export function workerAsleep(i) {
   return WORKER_STATE + 2 * i + 1;
 }
+/**
+ * Records in the control block that worker `index` exited with `code` while the team runs (the
+ * Node and browser supervisors' shared bookkeeping): its state, the READY count if it had served,
+ * its sleeper count, the crash counters; then wakes the job's thread, which may be asleep on DONE
+ * waiting for a chunk that just died.
+ */
+export function recordWorkerExit(ctl, index, served, code) {
+  Atomics.store(ctl, workerState(index), W_DEAD);
+  if (served) Atomics.sub(ctl, READY, 1);
+  if (Atomics.exchange(ctl, workerAsleep(index), 0) === 1) Atomics.sub(ctl, SLEEPERS, 1);
+  Atomics.store(ctl, LAST_CRASH, index);
+  Atomics.store(ctl, LAST_EXIT_CODE, code);
+  Atomics.add(ctl, CRASHES, 1);
+  Atomics.notify(ctl, DONE);
+}
 /** Length of the control block in Int32 elements for a team of `workers` workers. */
 export function controlInts(workers) {
   return WORKER_STATE + 2 * workers;

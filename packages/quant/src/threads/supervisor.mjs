@@ -12,7 +12,7 @@
 // would, after `delayMs`, so that it can happen while the parent is blocked in a job).
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import {
-  CRASHES, DONE, LAST_CRASH, LAST_EXIT_CODE, READY, SHUTDOWN, SLEEPERS, W_DEAD, W_STARTING, workerAsleep, workerState,
+  CRASHES, READY, SHUTDOWN, W_STARTING, recordWorkerExit, workerState,
 } from './protocol.mjs';
 
 /** @type {{ memory: WebAssembly.Memory, module: WebAssembly.Module, control: SharedArrayBuffer, workers: number, maxRestarts: number }} */
@@ -46,14 +46,7 @@ function start(index) {
   worker.on('exit', (code) => {
     running[index] = undefined;
     if (Atomics.load(ctl, SHUTDOWN) !== 0) return;
-    Atomics.store(ctl, workerState(index), W_DEAD);
-    if (served) Atomics.sub(ctl, READY, 1);
-    if (Atomics.exchange(ctl, workerAsleep(index), 0) === 1) Atomics.sub(ctl, SLEEPERS, 1);
-    Atomics.store(ctl, LAST_CRASH, index);
-    Atomics.store(ctl, LAST_EXIT_CODE, code);
-    Atomics.add(ctl, CRASHES, 1);
-    // The main thread may be asleep on DONE waiting for a chunk that just died.
-    Atomics.notify(ctl, DONE);
+    recordWorkerExit(ctl, index, served, code);
     // A worker that never came up would fail the same way again: only served ones restart.
     const restarting = served && restarts[index] < maxRestarts;
     parentPort.postMessage({ type: 'exit', index, code, served, restarting, message });

@@ -8,7 +8,7 @@
 // Bundled with protocol.mjs and kernel-loop.mjs into src/platform/web-worker.generated.ts by
 // scripts/inline-web-worker.mjs; a classic (non-module) worker script.
 import {
-  CRASHES, DONE, LAST_CRASH, LAST_EXIT_CODE, READY, SHUTDOWN, SLEEPERS, W_DEAD, W_STARTING, workerAsleep, workerState,
+  CRASHES, READY, SHUTDOWN, W_STARTING, recordWorkerExit, workerState,
 } from './protocol.mjs';
 import { serveJobs } from './kernel-loop.mjs';
 
@@ -39,14 +39,7 @@ function supervise({ memory, module, control, workers, maxRestarts, source }) {
       running[index] = undefined;
       worker.terminate();
       if (Atomics.load(ctl, SHUTDOWN) !== 0) return;
-      Atomics.store(ctl, workerState(index), W_DEAD);
-      if (served) Atomics.sub(ctl, READY, 1);
-      if (Atomics.exchange(ctl, workerAsleep(index), 0) === 1) Atomics.sub(ctl, SLEEPERS, 1);
-      Atomics.store(ctl, LAST_CRASH, index);
-      Atomics.store(ctl, LAST_EXIT_CODE, code);
-      Atomics.add(ctl, CRASHES, 1);
-      // The job's thread may be asleep on DONE waiting for a chunk that just died.
-      Atomics.notify(ctl, DONE);
+      recordWorkerExit(ctl, index, served, code);
       const restarting = served && restarts[index] < maxRestarts;
       postMessage({ type: 'exit', index, code, served, restarting, message });
       if (restarting) {
